@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'coverage/', 'bench/results/', 'bench/fastapi/.venv/'] },
+  { ignores: ['node_modules/', 'dist/', 'coverage/', '.tmp/', 'bench/results/', 'bench/fastapi/.venv/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

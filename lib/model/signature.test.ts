@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { createInstanceSchema, getBreakingChanges, type Signature } from './signature.ts';
+
+const signature: Signature = {
+  inputs: [
+    { name: 'senior_citizen', type: 'flag', description: '' },
+    { name: 'tenure', type: 'integer', minimum: 0, observed: { min: 0, max: 72 }, description: '' },
+    { name: 'contract', type: 'category', values: ['Month-to-month', 'One year'], description: '' },
+    { name: 'total_charges', type: 'number', minimum: 0, nullable: true, observed: { min: 0, max: 9000 }, description: '' },
+  ],
+  output: { name: 'churn', classes: ['No', 'Yes'], positiveClass: 'Yes' },
+};
+const valid = { senior_citizen: 1, tenure: 3, contract: 'One year', total_charges: null };
+
+describe('instance schema from a signature', () => {
+  const schema = createInstanceSchema(signature);
+
+  it('accepts a valid instance and drops unknown fields', () => {
+    expect(schema.parse({ ...valid, customer_id: 'A-1' })).toEqual(valid);
+  });
+
+  it('names every offending field without echoing the value it received', () => {
+    const result = schema.safeParse({ senior_citizen: 2, tenure: -1.5, contract: 'SECRET-VALUE', total_charges: 'x' });
+    expect(result.success).toBe(false);
+    const issues = result.error!.issues.map((issue) => [issue.path.join('.'), issue.message]);
+    expect(issues).toEqual([
+      ['senior_citizen', 'expected 0 or 1'],
+      ['tenure', 'expected an integer'],
+      ['contract', 'expected one of "Month-to-month", "One year"'],
+      ['total_charges', 'expected a number'],
+    ]);
+    expect(JSON.stringify(result.error!.issues)).not.toContain('SECRET-VALUE');
+  });
+
+  it('applies lower bounds and requires every input', () => {
+    const result = schema.safeParse({ senior_citizen: 0, tenure: -1, contract: 'One year' });
+    expect(result.error!.issues.map((issue) => [issue.path.join('.'), issue.message])).toEqual([
+      ['tenure', 'expected an integer >= 0'],
+      ['total_charges', 'expected a number'],
+    ]);
+  });
+});
+
+describe('breaking changes between signatures', () => {
+  it('finds none when the new signature only widens what is accepted', () => {
+    const wider: Signature = {
+      ...signature,
+      inputs: signature.inputs.map((input) => (input.type === 'category' ? { ...input, values: [...input.values, 'Two year'] } : input)),
+    };
+    expect(getBreakingChanges(signature, wider)).toEqual([]);
+  });
+
+  it('reports removed, added, retyped and narrowed inputs', () => {
+    const next: Signature = {
+      ...signature,
+      inputs: [
+        { name: 'senior_citizen', type: 'integer', minimum: 0, observed: { min: 0, max: 1 }, description: '' },
+        { name: 'contract', type: 'category', values: ['Month-to-month'], description: '' },
+        { name: 'total_charges', type: 'number', minimum: 0, nullable: false, observed: { min: 0, max: 9000 }, description: '' },
+        { name: 'gender', type: 'flag', description: '' },
+      ],
+    };
+    expect(getBreakingChanges(signature, next)).toEqual([
+      { input: 'senior_citizen', reason: 'type changed from flag to integer' },
+      { input: 'tenure', reason: 'input removed' },
+      { input: 'contract', reason: 'values removed: One year' },
+      { input: 'total_charges', reason: 'no longer accepts null' },
+      { input: 'gender', reason: 'required input added' },
+    ]);
+  });
+});

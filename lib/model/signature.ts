@@ -1,0 +1,131 @@
+import { z } from 'zod';
+
+/** Observed minimum and maximum of a numeric input in the training data. */
+export interface ObservedRange {
+  min: number;
+  max: number;
+}
+
+interface InputBase {
+  name: string;
+  description: string;
+}
+
+/** A 0/1 integer flag. */
+export interface FlagInput extends InputBase {
+  type: 'flag';
+}
+
+/** A whole number with a lower bound, such as tenure in months. */
+export interface IntegerInput extends InputBase {
+  type: 'integer';
+  minimum: number;
+  observed: ObservedRange;
+}
+
+/** A real number with a lower bound; a `nullable` one accepts null (the encoding says what null means). */
+export interface NumberInput extends InputBase {
+  type: 'number';
+  minimum: number;
+  nullable: boolean;
+  observed: ObservedRange;
+}
+
+/** A string taking one of a closed set of values. */
+export interface CategoryInput extends InputBase {
+  type: 'category';
+  values: string[];
+}
+
+/** One named input column of the model's signature. */
+export type InputSpec = FlagInput | IntegerInput | NumberInput | CategoryInput;
+
+/**
+ * What a model accepts and returns, in the spirit of MLflow's model signature, extended with the
+ * constraints (allowed values, lower bounds, nullability) and training ranges that serving enforces
+ * and monitors.
+ */
+export interface Signature {
+  inputs: InputSpec[];
+  output: {
+    name: string;
+    classes: string[];
+    positiveClass: string;
+  };
+}
+
+/** A validated customer: one value per signature input. */
+export type Instance = Record<string, number | string | null>;
+
+function createInputSchema(input: InputSpec): z.ZodType {
+  switch (input.type) {
+    case 'flag':
+      return z.union([z.literal(0), z.literal(1)], { error: 'expected 0 or 1' });
+    case 'integer':
+      return z.int({ error: 'expected an integer' }).min(input.minimum, { error: `expected an integer >= ${input.minimum}` });
+    case 'number': {
+      const schema = z.number({ error: 'expected a number' }).min(input.minimum, { error: `expected a number >= ${input.minimum}` });
+      return input.nullable ? schema.nullable() : schema;
+    }
+    case 'category':
+      return z.enum(input.values as [string, ...string[]], { error: `expected one of ${input.values.map((v) => JSON.stringify(v)).join(', ')}` });
+  }
+}
+
+/**
+ * Create the zod schema of one instance from a signature: every input required, unknown fields
+ * dropped (as MLflow's schema enforcement does), and error messages that describe the expectation
+ * without echoing the value received.
+ */
+export function createInstanceSchema(signature: Signature): z.ZodObject {
+  const shape: Record<string, z.ZodType> = {};
+  for (const input of signature.inputs) {
+    shape[input.name] = createInputSchema(input).describe(input.description);
+  }
+  return z.object(shape);
+}
+
+/** A reason why a newer signature would reject requests the older one accepted. */
+export interface BreakingChange {
+  input: string;
+  reason: string;
+}
+
+/**
+ * List the changes from `previous` to `next` that break existing clients; an empty list means every
+ * request valid for `previous` is valid for `next` (new allowed values, lower bounds or nullability
+ * are not breaking; removed, added, retyped or narrowed inputs are).
+ */
+export function getBreakingChanges(previous: Signature, next: Signature): BreakingChange[] {
+  const changes: BreakingChange[] = [];
+  const nextByName = new Map(next.inputs.map((input) => [input.name, input]));
+  const previousNames = new Set(previous.inputs.map((input) => input.name));
+  for (const before of previous.inputs) {
+    const after = nextByName.get(before.name);
+    if (after === undefined) {
+      changes.push({ input: before.name, reason: 'input removed' });
+      continue;
+    }
+    if (after.type !== before.type) {
+      changes.push({ input: before.name, reason: `type changed from ${before.type} to ${after.type}` });
+      continue;
+    }
+    if (before.type === 'category' && after.type === 'category') {
+      const removed = before.values.filter((value) => !after.values.includes(value));
+      if (removed.length > 0) changes.push({ input: before.name, reason: `values removed: ${removed.join(', ')}` });
+    }
+    if ((before.type === 'integer' || before.type === 'number') && (after.type === 'integer' || after.type === 'number')) {
+      if (after.minimum > before.minimum) changes.push({ input: before.name, reason: `minimum raised from ${before.minimum} to ${after.minimum}` });
+    }
+    if (before.type === 'number' && after.type === 'number' && before.nullable && !after.nullable) {
+      changes.push({ input: before.name, reason: 'no longer accepts null' });
+    }
+  }
+  for (const input of next.inputs) {
+    if (!previousNames.has(input.name)) changes.push({ input: input.name, reason: 'required input added' });
+  }
+  if (previous.output.positiveClass !== next.output.positiveClass || previous.output.classes.join() !== next.output.classes.join()) {
+    changes.push({ input: next.output.name, reason: 'output classes changed' });
+  }
+  return changes;
+}
