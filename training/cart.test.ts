@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { encodeRows } from './pipeline.ts';
+import { readDataset } from './dataset.ts';
+import { createEncodingSpec } from '../lib/model/encoding.ts';
+import { fitDecisionTree, toTreeParameters } from './cart.ts';
+import { createRandom } from './sampling.ts';
+import { createPredictor } from '../lib/model/predictor.ts';
+
+const serialise = (rows: number[][], labels: number[], options: Parameters<typeof fitDecisionTree>[2]) =>
+  JSON.stringify(fitDecisionTree(rows, labels, options).toJSON());
+
+function expectIdenticalTrees(rows: number[][], labels: number[], options: Parameters<typeof fitDecisionTree>[2] = {}) {
+  const fast = serialise(rows, labels, { ...options, splitSearch: 'fast' });
+  const stock = serialise(rows, labels, { ...options, splitSearch: 'stock' });
+  expect(fast).toBe(stock);
+  return fast;
+}
+
+describe('fast split search', () => {
+  it('grows the same trees as stock ml-cart on the churn data for every grid shape', async () => {
+    const dataset = await readDataset('training/data/telco-churn.csv');
+    const rows = encodeRows(createEncodingSpec(dataset.signature, { nullValues: { total_charges: 0 } }), dataset.instances).slice(0, 700);
+    const labels = dataset.labels.slice(0, 700);
+    for (const settings of [
+      { maxDepth: 3, minNumSamples: 3, gainThreshold: 0.01 },
+      { maxDepth: 6, minNumSamples: 25, gainThreshold: 0 },
+      { maxDepth: 8, minNumSamples: 3, gainThreshold: 0 },
+      { maxDepth: 5, minNumSamples: 100, gainThreshold: 0.001 },
+    ]) {
+      const tree = expectIdenticalTrees(rows, labels, settings);
+      expect(tree.length).toBeGreaterThan(500);
+    }
+  });
+
+  it('grows the same trees on ties, near-equal floats, constant columns and three classes', () => {
+    const random = createRandom(7);
+    const rows: number[][] = [];
+    const labels: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      const tie = Math.floor(random() * 4);
+      const nearlyEqual = random() < 0.5 ? 1 : 1 + Number.EPSILON;
+      const continuous = Math.round(random() * 1000) / 10;
+      rows.push([tie, nearlyEqual, continuous, 5, random() < 0.1 ? 1e300 : -continuous]);
+      labels.push((tie + (continuous > 50 ? 1 : 0) + (random() < 0.2 ? 1 : 0)) % 3);
+    }
+    expectIdenticalTrees(rows, labels, { maxDepth: 6, minNumSamples: 2, gainThreshold: 0 });
+    expectIdenticalTrees(rows, labels);
+  });
+
+  it('falls back to the stock search for values it does not cover', () => {
+    const rows = [[Number.NaN, 1], [2, -0], [3, 0], [4, 1], [5, 0], [6, 1]];
+    const labels = [0, 1, 0, 1, 0, 1];
+    expectIdenticalTrees(rows, labels, { minNumSamples: 1, gainThreshold: 0 });
+  });
+
+  it('converts a fitted tree into parameters that answer the leaf distribution ml-cart reaches', () => {
+    const random = createRandom(11);
+    const rows = Array.from({ length: 400 }, () => [random() * 10, Math.floor(random() * 3), random()]);
+    const labels = rows.map((row) => (row[0]! + row[1]! * 2 + (random() < 0.3 ? 5 : 0) > 7 ? 1 : 0));
+    const classifier = fitDecisionTree(rows, labels, { maxDepth: 5, minNumSamples: 5, gainThreshold: 0 });
+    const params = toTreeParameters(classifier, ['No', 'Yes'], 3);
+    const predictor = createPredictor(params, 'Yes');
+    const root = classifier.root as unknown as { classify(row: number[]): { getRow(index: number): number[] } };
+    for (const row of rows) {
+      const leaf = root.classify(row).getRow(0);
+      expect(predictor.predictProbability(Float64Array.from(row), 0)).toBe(leaf[1] ?? 0);
+    }
+    expect(params.nodes.every((node) => !('distribution' in node) || node.distribution.length === 2)).toBe(true);
+  });
+});
