@@ -1,0 +1,93 @@
+import { GaussianNB } from 'ml-naivebayes';
+import { describe, expect, it } from 'vitest';
+import { createGaussianNB } from '../../training/candidates.ts';
+import { createPredictor, predictProbabilities, type DecisionTreeParameters, type GaussianNBParameters } from './predictor.ts';
+import type { EncodingSpec } from './encoding.ts';
+
+const encoding: EncodingSpec = {
+  format: 'feature-vector/1',
+  columns: [
+    { input: 'a', kind: 'value' },
+    { input: 'b', kind: 'value' },
+  ],
+};
+const classes = ['No', 'Yes'];
+
+describe('decision tree predictor', () => {
+  const tree: DecisionTreeParameters = {
+    type: 'decision-tree',
+    classes,
+    featureCount: 2,
+    nodes: [{ feature: 0, threshold: 10, left: 1, right: 2 }, { distribution: [0.8, 0.2] }, { feature: 1, threshold: 0.5, left: 3, right: 4 }, { distribution: [1] }, { distribution: [0.25, 0.75] }],
+  };
+
+  it('sends values below the threshold left and the rest right, as ml-cart does', () => {
+    const predictor = createPredictor(tree, 'Yes');
+    const vectors = Float64Array.from([9.99, 1, 10, 0, 10, 0.5]);
+    expect(Array.from(predictProbabilities(predictor, vectors, 3))).toEqual([0.2, 0, 0.75]);
+  });
+
+  it('answers the probability of whichever class is positive', () => {
+    expect(createPredictor(tree, 'No').predictProbability(Float64Array.from([0, 0]), 0)).toBe(0.8);
+    expect(() => createPredictor(tree, 'Maybe')).toThrow('positive class Maybe');
+  });
+
+  it('refuses a tree whose nodes point backwards or outside it', () => {
+    const broken = { ...tree, nodes: [{ feature: 0, threshold: 1, left: 0, right: 7 }, { distribution: [1, 0] }] };
+    expect(() => createPredictor(broken, 'Yes')).toThrow('decision tree node 0 points outside the tree');
+  });
+});
+
+describe('Gaussian naive Bayes predictor', () => {
+  const rows = [
+    [1, 0],
+    [2, 0],
+    [3, 0],
+    [7, 1],
+    [8, 1],
+    [9, 1],
+  ];
+  const labels = [0, 0, 0, 1, 1, 1];
+  // The same classes with some spread in the second feature, so ml-naivebayes can answer.
+  const spread = [
+    [1, 0.1],
+    [2, 0.3],
+    [3, 0.2],
+    [7, 0.9],
+    [8, 1.1],
+    [9, 0.8],
+  ];
+
+  it('agrees with ml-naivebayes on the class wherever the library can answer', () => {
+    const library = new GaussianNB();
+    library.train(spread, labels);
+    const ours = createPredictor(createGaussianNB(classes, encoding).fit(spread, labels), 'Yes');
+    const probe = [
+      [2.5, 0.2],
+      [5.2, 0.5],
+      [4.8, 0.55],
+      [8.5, 1],
+    ];
+    const expected = library.predict(probe);
+    expect(expected).toEqual([0, 1, 1, 1]);
+    probe.forEach((row, i) => expect(ours.predictProbability(Float64Array.from(row), 0) > 0.5 ? 1 : 0).toBe(expected[i]));
+  });
+
+  it('survives a feature with zero variance within a class, where ml-naivebayes yields NaN', () => {
+    const params = createGaussianNB(classes, encoding).fit(rows, labels) as GaussianNBParameters;
+    expect(params.variances.flat().every((variance) => variance > 0)).toBe(true);
+    const probability = createPredictor(params, 'Yes').predictProbability(Float64Array.from([8, 1]), 0);
+    expect(probability).toBeGreaterThan(0.99);
+    expect(probability).toBeLessThanOrEqual(1);
+  });
+
+  it('answers a normalised probability where every likelihood underflows and ml-naivebayes returns class -1', () => {
+    const library = new GaussianNB();
+    library.train(spread, labels);
+    const far = [[1e4, 50]];
+    expect(library.predict(far)).toEqual([-1]);
+    const probability = createPredictor(createGaussianNB(classes, encoding).fit(spread, labels), 'Yes').predictProbability(Float64Array.from(far[0]!), 0);
+    expect(Number.isFinite(probability)).toBe(true);
+    expect(probability).toBeGreaterThan(0.5);
+  });
+});
