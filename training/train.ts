@@ -1,0 +1,135 @@
+import { execFileSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import type { ArtifactContents } from '../lib/model/artifact.ts';
+import { DEFAULT_MODEL_NAME, getNextVersion, promoteVersion, publishVersion } from '../lib/registry/registry.ts';
+import { createCardFiles } from './card.ts';
+import { getPackageVersion } from './candidates.ts';
+import { DEFAULT_TRAINING_OPTIONS, SELECTION_RULE, THRESHOLD_RULE, runTraining, type TrainingResult } from './pipeline.ts';
+
+const USAGE = `Train the churn candidates, select one, and publish it as a new immutable registry version.
+
+Usage: npm run train -- [options]
+  --registry DIR   registry directory to publish into (default model-registry)
+  --model NAME     model name in the registry (default ${DEFAULT_MODEL_NAME})
+  --seed N         seed of the split and folds (default ${DEFAULT_TRAINING_OPTIONS.seed})
+  --promote ALIAS  also point ALIAS (e.g. staging) at the new version
+  --grid wide      search a wider tree grid (slower; for exploration)
+  --dry-run        train and report, publish nothing
+  --help`;
+
+function getGitState(): { gitCommit: string | null; gitDirty: boolean | null } {
+  try {
+    const gitCommit = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const status = execFileSync('git', ['status', '--porcelain', '--', 'training', 'lib'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return { gitCommit, gitDirty: status.trim() !== '' };
+  } catch {
+    return { gitCommit: null, gitDirty: null };
+  }
+}
+
+/** Assemble the files of a new version from a training run. */
+export function createArtifactContents(result: TrainingResult, identity: { name: string; version: string; created: string }): ArtifactContents {
+  const source = getGitState();
+  const library = result.chosen.library;
+  return {
+    manifest: {
+      name: identity.name,
+      version: identity.version,
+      created: identity.created,
+      description: 'Probability that a telecom customer churns within the next month (IBM Telco Customer Churn sample).',
+      algorithm: {
+        name: result.chosen.family,
+        library,
+        libraryVersion: library === 'none' ? 'none' : getPackageVersion(library),
+        hyperParameters: result.chosen.hyperParameters,
+      },
+      signature: result.signature,
+      threshold: result.threshold,
+      thresholdRule: THRESHOLD_RULE,
+      metrics: {
+        cv: { rocAucMean: result.chosen.rocAucMean, rocAucStd: result.chosen.rocAucStd, folds: result.options.folds },
+        test: result.test,
+        trainingBaseRate: result.data.trainingBaseRate,
+      },
+      data: {
+        path: result.data.path,
+        sha256: result.data.sha256,
+        rows: result.data.rows,
+        trainRows: result.data.trainRows,
+        testRows: result.data.testRows,
+      },
+      training: { seed: result.options.seed, folds: result.options.folds, testFraction: result.options.testFraction, selectionRule: SELECTION_RULE },
+      source,
+      runtime: {
+        node: process.version,
+        'ml-cart': getPackageVersion('ml-cart'),
+        'ml-naivebayes': getPackageVersion('ml-naivebayes'),
+        zod: getPackageVersion('zod'),
+      },
+    },
+    model: result.model,
+    encoding: result.encoding,
+    attachments: createCardFiles(result, { ...identity, gitCommit: source.gitCommit }),
+  };
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      registry: { type: 'string', default: 'model-registry' },
+      model: { type: 'string', default: DEFAULT_MODEL_NAME },
+      seed: { type: 'string', default: String(DEFAULT_TRAINING_OPTIONS.seed) },
+      promote: { type: 'string' },
+      grid: { type: 'string', default: 'default' },
+      'dry-run': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const seed = Number(values.seed);
+  if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer`);
+  if (values.grid !== 'default' && values.grid !== 'wide') throw new Error(`--grid must be default or wide`);
+  const treeGrid =
+    values.grid === 'wide'
+      ? [2, 3, 4, 5, 6, 7, 8, 10, 12].flatMap((maxDepth) =>
+          [3, 10, 25, 50, 100, 200].flatMap((minNumSamples) => [0.01, 0.001, 0].map((gainThreshold) => ({ maxDepth, minNumSamples, gainThreshold }))),
+        )
+      : DEFAULT_TRAINING_OPTIONS.treeGrid;
+
+  const log = (line: string) => process.stdout.write(`${line}\n`);
+  const result = await runTraining({ ...DEFAULT_TRAINING_OPTIONS, seed, treeGrid }, log);
+  const ranked = [...result.results].sort((a, b) => b.rocAucMean - a.rocAucMean);
+  log(`candidates (${result.results.length}), best first:`);
+  for (const candidate of ranked.slice(0, 8)) log(`  ${candidate.rocAucMean.toFixed(4)} ± ${candidate.rocAucStd.toFixed(4)}  ${candidate.id}`);
+  for (const candidate of result.results.filter((r) => r.family !== 'decision-tree')) {
+    log(`  ${candidate.rocAucMean.toFixed(4)} ± ${candidate.rocAucStd.toFixed(4)}  ${candidate.id} (rank ${ranked.indexOf(candidate) + 1})`);
+  }
+  const { test } = result;
+  log(
+    `test split: ROC AUC ${test.rocAuc.toFixed(4)}, accuracy ${test.accuracy.toFixed(4)}, precision ${test.precision.toFixed(4)}, recall ${test.recall.toFixed(4)}, F1 ${test.f1.toFixed(4)}`,
+  );
+  log(`trained in ${result.seconds.toFixed(1)} s`);
+  if (values['dry-run']) return 0;
+
+  const { version, reasons } = await getNextVersion(values.registry, values.model, result.signature);
+  const contents = createArtifactContents(result, { name: values.model, version, created: new Date().toISOString() });
+  const { digest } = await publishVersion(values.registry, contents, { reason: reasons.join('; ') });
+  log(`published ${values.model} ${version} (${reasons.join('; ')}) to ${values.registry}/${values.model}/${version}`);
+  log(`digest ${digest}`);
+  if (values.promote !== undefined) {
+    await promoteVersion(values.registry, values.model, values.promote, version, { reason: 'promoted by npm run train --promote' });
+    log(`${values.promote} -> ${version}`);
+  }
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`train: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);
