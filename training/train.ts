@@ -20,7 +20,7 @@ Usage: npm run train -- [options]
 function getGitState(): { gitCommit: string | null; gitDirty: boolean | null } {
   try {
     const gitCommit = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const status = execFileSync('git', ['status', '--porcelain', '--', 'training', 'lib'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const status = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'training', 'lib'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     return { gitCommit, gitDirty: status.trim() !== '' };
   } catch {
     return { gitCommit: null, gitDirty: null };
