@@ -55,7 +55,7 @@ describe('reading the training data', () => {
 
   it('refuses a wrong type, naming the row and column', async () => {
     const path = await writeVariant('type.csv', replaceCell(original, 17, 5, '3.5'));
-    await expect(readDataset(path)).rejects.toThrow('row 17 (line 18), column tenure: expected an integer');
+    await expect(readDataset(path)).rejects.toThrow('row 17 (line 18), column tenure: expected an integer >= 0');
   });
 
   it('refuses an unknown category, naming the row and column', async () => {
@@ -65,6 +65,6 @@ describe('reading the training data', () => {
 
   it('refuses a blank where only total_charges may be blank', async () => {
     const path = await writeVariant('blank.csv', replaceCell(original, 3, 18, ''));
-    await expect(readDataset(path)).rejects.toThrow('row 3 (line 4), column monthly_charges: expected a number');
+    await expect(readDataset(path)).rejects.toThrow('row 3 (line 4), column monthly_charges: expected a number >= 0');
   });
 });

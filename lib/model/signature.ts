@@ -57,18 +57,24 @@ export interface Signature {
 /** A validated customer: one value per signature input. */
 export type Instance = Record<string, number | string | null>;
 
+/** An error message that says "required" for a missing field and what is expected otherwise, never echoing the value. */
+const expect = (expected: string) => (issue: { input?: unknown }) => (issue.input === undefined ? 'required' : expected);
+
 function createInputSchema(input: InputSpec): z.ZodType {
   switch (input.type) {
     case 'flag':
-      return z.union([z.literal(0), z.literal(1)], { error: 'expected 0 or 1' });
-    case 'integer':
-      return z.int({ error: 'expected an integer' }).min(input.minimum, { error: `expected an integer >= ${input.minimum}` });
+      return z.union([z.literal(0), z.literal(1)], { error: expect('expected 0 or 1') });
+    case 'integer': {
+      const expected = `expected an integer >= ${input.minimum}`;
+      return z.int({ error: expect(expected) }).min(input.minimum, { error: expected });
+    }
     case 'number': {
-      const schema = z.number({ error: 'expected a number' }).min(input.minimum, { error: `expected a number >= ${input.minimum}` });
+      const expected = `expected a number >= ${input.minimum}${input.nullable ? ' or null' : ''}`;
+      const schema = z.number({ error: expect(expected) }).min(input.minimum, { error: expected });
       return input.nullable ? schema.nullable() : schema;
     }
     case 'category':
-      return z.enum(input.values as [string, ...string[]], { error: `expected one of ${input.values.map((v) => JSON.stringify(v)).join(', ')}` });
+      return z.enum(input.values as [string, ...string[]], { error: expect(`expected one of ${input.values.map((v) => JSON.stringify(v)).join(', ')}`) });
   }
 }
 
