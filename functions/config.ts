@@ -1,0 +1,71 @@
+import { z } from 'zod';
+
+const VERSION_OR_ALIAS = /^(\d+\.\d+\.\d+|[a-z][a-z0-9-]*)$/;
+
+const integer = (name: string, min: number, max: number) =>
+  z.coerce.number({ error: `${name} must be a number` }).int(`${name} must be a whole number`).min(min, `${name} must be >= ${min}`).max(max, `${name} must be <= ${max}`);
+
+const configSchema = z.object({
+  PORT: integer('PORT', 0, 65535).default(8080),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  MODEL_REGISTRY: z.string().min(1).optional(),
+  MODEL_NAME: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'MODEL_NAME must be a lowercase registry name').default('telco-churn'),
+  MODEL_VERSION: z.string().regex(VERSION_OR_ALIAS, 'MODEL_VERSION must be a version such as 1.0.0 or an alias such as production').default('production'),
+  MODEL_DIGEST: z
+    .string()
+    .regex(/^sha256:[0-9a-f]{64}$/, 'MODEL_DIGEST must look like sha256:<64 hex digits>')
+    .optional(),
+  MAX_BATCH_INSTANCES: integer('MAX_BATCH_INSTANCES', 1, 100_000).default(1000),
+  MAX_BODY_BYTES: integer('MAX_BODY_BYTES', 1024, 256 * 1024 * 1024).optional(),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error'], { error: 'LOG_LEVEL must be debug, info, warn or error' }).default('info'),
+  DRAIN_TIMEOUT_MS: integer('DRAIN_TIMEOUT_MS', 0, 600_000).default(10_000),
+});
+
+/** A rough upper bound of one customer's JSON, used to size the default body limit from the batch limit. */
+const BYTES_PER_INSTANCE = 1024;
+
+/** The server's settings, read once from the environment and validated. */
+export interface Config {
+  /** 0 picks a free port (tests); the ready log line says which. */
+  port: number;
+  host: string;
+  registry: string;
+  modelName: string;
+  modelVersion: string;
+  modelDigest: string | undefined;
+  maxBatchInstances: number;
+  maxBodyBytes: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  drainTimeoutMs: number;
+}
+
+/** Raised with every invalid variable at once, one per line. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Read the configuration from environment variables. Unset variables take their defaults; the
+ * registry defaults to `defaultRegistry` (the committed `model-registry/`). Empty strings count as
+ * unset, as Kubernetes renders optional values.
+ */
+export function readConfig(env: Record<string, string | undefined>, defaultRegistry: string): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const result = configSchema.safeParse(present);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((issue) => issue.message).join('\n'));
+  }
+  const values = result.data;
+  return {
+    port: values.PORT,
+    host: values.HOST,
+    registry: values.MODEL_REGISTRY ?? defaultRegistry,
+    modelName: values.MODEL_NAME,
+    modelVersion: values.MODEL_VERSION,
+    modelDigest: values.MODEL_DIGEST,
+    maxBatchInstances: values.MAX_BATCH_INSTANCES,
+    maxBodyBytes: values.MAX_BODY_BYTES ?? Math.max(64 * 1024, values.MAX_BATCH_INSTANCES * BYTES_PER_INSTANCE),
+    logLevel: values.LOG_LEVEL,
+    drainTimeoutMs: values.DRAIN_TIMEOUT_MS,
+  };
+}

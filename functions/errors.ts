@@ -1,0 +1,60 @@
+/** One problem with a request, located by a dotted path such as `instances.3.tenure`. */
+export interface ErrorDetail {
+  path: string;
+  message: string;
+}
+
+/** An error a client caused or should know about; `app.onError` turns it into the JSON error body. */
+export class ApiError extends Error {
+  override name = 'ApiError';
+  readonly status: 400 | 404 | 405 | 413 | 415 | 422 | 503;
+  readonly code: string;
+  readonly details: ErrorDetail[];
+  readonly headers: Record<string, string>;
+  constructor(
+    status: ApiError['status'],
+    code: string,
+    message: string,
+    { details = [], headers = {} }: { details?: ErrorDetail[]; headers?: Record<string, string> } = {},
+  ) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.details = details;
+    this.headers = headers;
+  }
+}
+
+/** The body is not JSON. */
+export const createMalformedJsonError = () => new ApiError(400, 'malformed_json', 'The request body is not valid JSON.');
+
+/** The body is not declared as JSON. */
+export const createUnsupportedMediaTypeError = () =>
+  new ApiError(415, 'unsupported_media_type', 'The request body must be JSON, sent with Content-Type: application/json.');
+
+/** The body or the batch exceeds a limit. */
+export const createTooLargeError = (message: string, details: ErrorDetail[] = []) => new ApiError(413, 'payload_too_large', message, { details });
+
+/** The JSON does not match the schema; each detail names one field, and `total` counts them all. */
+export const createValidationError = (details: ErrorDetail[], total = details.length) =>
+  new ApiError(
+    422,
+    'validation_failed',
+    `The request does not match the model's input schema (${total} problem${total === 1 ? '' : 's'}${total > details.length ? `; the first ${details.length} are listed` : ''}).`,
+    { details },
+  );
+
+/** No route has this path. */
+export const createNotFoundError = () => new ApiError(404, 'not_found', 'No route matches this path. See /docs for the API.');
+
+/** The path exists but not with this method. */
+export const createMethodNotAllowedError = (allowed: string[]) =>
+  new ApiError(405, 'method_not_allowed', `This route accepts ${allowed.join(', ')}.`, { headers: { allow: allowed.join(', ') } });
+
+/** The model is not loaded yet, or the server is shutting down. */
+export const createNotReadyError = (message: string) => new ApiError(503, 'not_ready', message, { headers: { 'retry-after': '1' } });
+
+/** The JSON error body every failure answers with. */
+export function createErrorBody(code: string, message: string, details: ErrorDetail[] = []): { error: { code: string; message: string; details: ErrorDetail[] } } {
+  return { error: { code, message, details } };
+}

@@ -1,0 +1,68 @@
+import type { z } from 'zod';
+import type { Manifest } from '../lib/model/artifact.ts';
+import { createEncoder } from '../lib/model/encoding.ts';
+import { createPredictor } from '../lib/model/predictor.ts';
+import { createInstanceSchema, type Instance } from '../lib/model/signature.ts';
+import { loadVersion } from '../lib/registry/registry.ts';
+import { createRegistrySource } from '../lib/registry/source.ts';
+
+/** A model ready to answer requests: verified artifact, compiled encoder and predictor, request schema. */
+export interface ServedModel {
+  name: string;
+  version: string;
+  digest: string;
+  manifest: Manifest;
+  threshold: number;
+  /** The zod schema of one customer, built from the version's signature. */
+  instanceSchema: z.ZodObject;
+  /** P(churn) for each instance, in order. */
+  predict(instances: Instance[]): Float64Array;
+}
+
+/** Where to load the served model from; `version` may be an alias. */
+export interface ModelLocation {
+  registry: string;
+  name: string;
+  version: string;
+  digest?: string | undefined;
+}
+
+/**
+ * Load a version from a directory or HTTP registry, verify every file, and compile it for serving.
+ * Throws (naming the file and digests) rather than return anything unverified.
+ */
+export async function loadServedModel(location: ModelLocation): Promise<ServedModel> {
+  const artifact = await loadVersion(createRegistrySource(location.registry), location.name, location.version, location.digest === undefined ? {} : { digest: location.digest });
+  const { manifest, encoding, model } = artifact;
+  const encode = createEncoder(encoding);
+  const predictor = createPredictor(model, manifest.signature.output.positiveClass);
+  const width = encoding.columns.length;
+  let vectors = new Float64Array(width * 16);
+  return {
+    name: manifest.name,
+    version: manifest.version,
+    digest: artifact.digest,
+    manifest,
+    threshold: manifest.threshold,
+    instanceSchema: createInstanceSchema(manifest.signature),
+    predict(instances) {
+      // One reused buffer: predict is synchronous, so no two calls share it at once.
+      if (vectors.length < instances.length * width) vectors = new Float64Array(instances.length * width);
+      const probabilities = new Float64Array(instances.length);
+      for (let i = 0; i < instances.length; i++) {
+        encode(instances[i]!, vectors, i * width);
+        probabilities[i] = predictor.predictProbability(vectors, i * width);
+      }
+      return probabilities;
+    },
+  };
+}
+
+/** A customer made of the first allowed value or lower bound of every input: valid by construction, used to warm up. */
+export function createExampleInstance(manifest: Manifest): Instance {
+  const instance: Instance = {};
+  for (const input of manifest.signature.inputs) {
+    instance[input.name] = input.type === 'category' ? input.values[0]! : input.type === 'flag' ? 0 : input.observed.min;
+  }
+  return instance;
+}
