@@ -1,0 +1,215 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readDataset } from '../training/dataset.ts';
+import { createApp } from './app.ts';
+import { createLogger } from './logger.ts';
+import { loadServedModel, type ServedModel } from './model.ts';
+import { createServingState, type ServingState } from './state.ts';
+import { createTelemetry, type Telemetry } from './telemetry.ts';
+
+let model: ServedModel;
+let customers: Record<string, unknown>[];
+
+beforeAll(async () => {
+  model = await loadServedModel({ registry: 'model-registry', name: 'telco-churn', version: 'production' });
+  customers = (await readDataset('training/data/telco-churn.csv')).instances.slice(0, 20);
+});
+
+function createTestApp({ loaded = true, maxBatchInstances = 5, maxBodyBytes = 64 * 1024 } = {}) {
+  const state: ServingState = createServingState();
+  const telemetry: Telemetry = createTelemetry({ collectProcessMetrics: false });
+  const lines: string[] = [];
+  if (loaded) {
+    state.model = model;
+    state.phase = 'ready';
+    telemetry.setModel(model, 0.01);
+  }
+  const app = createApp({
+    state,
+    telemetry,
+    logger: createLogger({ write: (chunk) => lines.push(chunk), maxBufferBytes: 0 }),
+    maxBatchInstances,
+    maxBodyBytes,
+    getProcessStats: () => ({ uptimeSeconds: 1, rssBytes: 2, heapUsedBytes: 3, node: 'test' }),
+  });
+  const post = (body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) => app.request('/predict', { method: 'POST', body, headers });
+  return { app, state, telemetry, lines, post };
+}
+
+const errorOf = async (response: Response) => ((await response.json()) as { error: { code: string; message: string; details: { path: string; message: string }[] } }).error;
+
+describe('POST /predict', () => {
+  it('answers one prediction per customer, in request order, with the model that made it', async () => {
+    const { post } = createTestApp();
+    const batch = customers.slice(0, 5);
+    const forward = (await (await post(JSON.stringify({ instances: batch }))).json()) as { model: unknown; predictions: { churn: boolean; probability: number }[] };
+    const backward = (await (await post(JSON.stringify({ instances: [...batch].reverse() }))).json()) as typeof forward;
+    expect(forward.model).toEqual({ name: 'telco-churn', version: '1.0.0' });
+    expect(forward.predictions).toHaveLength(5);
+    expect(backward.predictions).toEqual([...forward.predictions].reverse());
+    for (const prediction of forward.predictions) expect(prediction.churn).toBe(prediction.probability >= model.threshold);
+  });
+
+  it('ignores unknown fields, as MLflow does', async () => {
+    const { post } = createTestApp();
+    const response = await post(JSON.stringify({ instances: [{ ...customers[0], customer_id: '7590-VHVEG' }] }));
+    expect(response.status).toBe(200);
+  });
+
+  it('answers 422 naming every offending field, without echoing what was sent', async () => {
+    const { post, telemetry } = createTestApp();
+    const batch = customers.slice(0, 5).map((customer) => ({ ...customer }));
+    batch[3]!.tenure = -4;
+    batch[1]!.contract = 'SECRET-CONTRACT';
+    delete batch[2]!.monthly_charges;
+    const response = await post(JSON.stringify({ instances: batch }));
+    expect(response.status).toBe(422);
+    const error = await errorOf(response);
+    expect(error.code).toBe('validation_failed');
+    expect(error.details).toEqual([
+      { path: 'instances.1.contract', message: 'expected one of "Month-to-month", "One year", "Two year"' },
+      { path: 'instances.2.monthly_charges', message: 'required' },
+      { path: 'instances.3.tenure', message: 'expected an integer >= 0' },
+    ]);
+    expect(JSON.stringify(error)).not.toContain('SECRET');
+    const health = telemetry.getHealth();
+    expect(health.validationErrors).toEqual({ requests: 1, byField: { contract: 1, monthly_charges: 1, tenure: 1 } });
+    expect(health.drift.unseenCategories).toEqual({ contract: 1 });
+  });
+
+  it.each([
+    ['not an object', '[1,2]', '(body)'],
+    ['no instances', '{}', 'instances'],
+    ['an empty batch', '{"instances":[]}', 'instances'],
+    ['instances that are not objects', '{"instances":[3]}', 'instances.0'],
+  ])('answers 422 for %s', async (_, body, path) => {
+    const { post } = createTestApp();
+    const response = await post(body);
+    expect(response.status).toBe(422);
+    expect((await errorOf(response)).details[0]!.path).toBe(path);
+  });
+
+  it('lists at most 100 problems and says how many there were', async () => {
+    const { post } = createTestApp({ maxBatchInstances: 1000 });
+    const response = await post(JSON.stringify({ instances: Array.from({ length: 30 }, () => ({})) }));
+    const error = await errorOf(response);
+    expect(error.details).toHaveLength(100);
+    expect(error.message).toContain('(570 problems; the first 100 are listed)');
+  });
+
+  it('answers 400 for malformed JSON and 415 for a body that is not declared as JSON', async () => {
+    const { post } = createTestApp();
+    const malformed = await post('{"instances": [');
+    expect(malformed.status).toBe(400);
+    expect((await errorOf(malformed)).code).toBe('malformed_json');
+    const text = await post(JSON.stringify({ instances: customers.slice(0, 1) }), { 'content-type': 'text/plain' });
+    expect(text.status).toBe(415);
+    expect((await errorOf(text)).code).toBe('unsupported_media_type');
+  });
+
+  it('answers 413 for a batch or a body over the limits', async () => {
+    const { post } = createTestApp({ maxBatchInstances: 5, maxBodyBytes: 4096 });
+    const batch = await post(JSON.stringify({ instances: customers.slice(0, 6) }));
+    expect(batch.status).toBe(413);
+    expect((await errorOf(batch)).details).toEqual([{ path: 'instances', message: 'expected at most 5 customers' }]);
+    const body = await post(JSON.stringify({ instances: customers.slice(0, 5), padding: 'x'.repeat(5000) }));
+    expect(body.status).toBe(413);
+    expect((await errorOf(body)).code).toBe('payload_too_large');
+  });
+
+  it('answers 503 until the model is loaded', async () => {
+    const { post, app } = createTestApp({ loaded: false });
+    expect((await post(JSON.stringify({ instances: customers.slice(0, 1) }))).status).toBe(503);
+    expect((await app.request('/ready')).status).toBe(503);
+    const health = (await (await app.request('/health')).json()) as { status: string; model: unknown };
+    expect(health).toMatchObject({ status: 'loading', model: null });
+  });
+
+  it('counts predictions and inputs outside the training ranges', async () => {
+    const { post, telemetry } = createTestApp();
+    await post(JSON.stringify({ instances: [{ ...customers[0], tenure: 100 }, customers[1]] }));
+    const health = telemetry.getHealth();
+    expect(health.predictions.total).toBe(2);
+    expect(health.drift.outOfRange.tenure).toEqual({ below: 0, above: 1 });
+  });
+});
+
+describe('routing and errors', () => {
+  it('answers 404 for unknown paths and 405 with Allow for known paths with another method', async () => {
+    const { app } = createTestApp();
+    const missing = await app.request('/nope');
+    expect(missing.status).toBe(404);
+    expect((await errorOf(missing)).code).toBe('not_found');
+    const wrong = await app.request('/predict');
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get('allow')).toBe('POST');
+    expect((await app.request('/health', { method: 'DELETE' })).headers.get('allow')).toBe('GET, HEAD');
+  });
+
+  it('closes the connection after answers while draining and after answers that leave a body unread', async () => {
+    const { app, post, state } = createTestApp({ maxBodyBytes: 4096 });
+    expect((await app.request('/health')).headers.get('connection')).toBeNull();
+    const tooLarge = await post(JSON.stringify({ pad: 'x'.repeat(5000) }));
+    expect(tooLarge.status).toBe(413);
+    expect(tooLarge.headers.get('connection')).toBe('close');
+    const unread = await post('{"instances":[]}', { 'content-type': 'text/plain', 'content-length': '16' });
+    expect(unread.status).toBe(415);
+    expect(unread.headers.get('connection')).toBe('close');
+    const read = await post('{}');
+    expect(read.status).toBe(422);
+    expect(read.headers.get('connection')).toBeNull();
+    state.phase = 'draining';
+    expect((await app.request('/health')).headers.get('connection')).toBe('close');
+    expect((await app.request('/ready')).status).toBe(503);
+  });
+
+  it('logs one JSON line per request with id, route, status, duration and model, never feature values', async () => {
+    const { post, lines } = createTestApp();
+    const response = await post(JSON.stringify({ instances: [{ ...customers[0], payment_method: 'Mailed check' }] }));
+    expect(lines).toHaveLength(1);
+    const line = JSON.parse(lines[0]!);
+    expect(line).toMatchObject({ level: 'info', msg: 'request', method: 'POST', route: '/predict', status: 200, model: '1.0.0', instances: 1 });
+    expect(line.id).toBe(response.headers.get('x-request-id'));
+    expect(line.durationMs).toBeGreaterThan(0);
+    expect(lines[0]).not.toContain('Mailed check');
+  });
+});
+
+describe('health, readiness, metrics and docs', () => {
+  it('reports the served model and telemetry on /health and readiness on /ready', async () => {
+    const { app, post } = createTestApp();
+    await post(JSON.stringify({ instances: customers.slice(0, 3) }));
+    expect((await app.request('/ready')).status).toBe(200);
+    const health = (await (await app.request('/health')).json()) as Record<string, any>;
+    expect(health.status).toBe('ok');
+    expect(health.model).toMatchObject({ name: 'telco-churn', version: '1.0.0', digest: model.digest, algorithm: 'decision-tree' });
+    expect(health.telemetry.predictions).toMatchObject({ total: 3, trainingBaseRate: model.manifest.metrics.trainingBaseRate });
+    expect(health.telemetry.latencyMs.p99).toBeGreaterThan(0);
+  });
+
+  it('exposes Prometheus metrics with sub-millisecond buckets and the model info', async () => {
+    const { app, post } = createTestApp();
+    await post(JSON.stringify({ instances: customers.slice(0, 3) }));
+    await post('{}');
+    const text = await (await app.request('/metrics')).text();
+    expect(text).toContain('http_request_duration_seconds_bucket{le="0.0001",method="POST",route="/predict",status="200"}');
+    expect(text).toMatch(/churn_predictions_total\{outcome="(no_)?churn"\} [1-3]/);
+    expect(text).toContain(`churn_model_info{name="telco-churn",version="1.0.0",digest="${model.digest}"} 1`);
+    expect(text).toContain('churn_validation_errors_total{field="instances"} 1');
+    expect(text).toContain('churn_model_load_seconds 0.01');
+  });
+
+  it('describes every route and field in /openapi.json and /docs, from the served signature', async () => {
+    const { app } = createTestApp({ maxBatchInstances: 7 });
+    const document = (await (await app.request('/openapi.json')).json()) as Record<string, any>;
+    expect(document.openapi).toBe('3.1.0');
+    expect(Object.keys(document.paths)).toEqual(['/predict', '/health', '/ready', '/metrics', '/openapi.json', '/docs']);
+    const request = document.components.schemas.PredictRequest;
+    expect(request.properties.instances.maxItems).toBe(7);
+    const customer = request.properties.instances.items;
+    expect(Object.keys(customer.properties)).toEqual(model.manifest.signature.inputs.map((input) => input.name));
+    expect(customer.properties.contract.enum).toEqual(['Month-to-month', 'One year', 'Two year']);
+    const page = await (await app.request('/docs')).text();
+    for (const input of model.manifest.signature.inputs) expect(page).toContain(`<code>${input.name}</code>`);
+    expect(page).toContain('curl -s localhost:8080/predict');
+  });
+});

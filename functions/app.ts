@@ -1,0 +1,102 @@
+import { Hono, type Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { requestId } from 'hono/request-id';
+import { createDocsRoutes } from './docs.ts';
+import { ApiError, createErrorBody, createMalformedJsonError, createMethodNotAllowedError, createNotFoundError, createTooLargeError } from './errors.ts';
+import { createHealthRoutes, type ProcessStats } from './health.ts';
+import type { Logger } from './logger.ts';
+import { createMetricsRoutes } from './metrics.ts';
+import { createPredictRoutes } from './predict.ts';
+import type { AppEnv, ServingState } from './state.ts';
+import type { Telemetry } from './telemetry.ts';
+
+/** Every route and the methods it answers; anything else is a 404, a known path with another method a 405. */
+const ROUTE_METHODS: Record<string, string[]> = {
+  '/predict': ['POST'],
+  '/health': ['GET', 'HEAD'],
+  '/ready': ['GET', 'HEAD'],
+  '/metrics': ['GET', 'HEAD'],
+  '/openapi.json': ['GET', 'HEAD'],
+  '/docs': ['GET', 'HEAD'],
+};
+
+/** Everything the app needs; server.ts builds it from the environment. */
+export interface AppOptions {
+  state: ServingState;
+  telemetry: Telemetry;
+  logger: Logger;
+  maxBatchInstances: number;
+  maxBodyBytes: number;
+  getProcessStats: () => ProcessStats;
+}
+
+function hasUnreadBody(request: Request): boolean {
+  if (request.method === 'GET' || request.method === 'HEAD' || request.bodyUsed) return false;
+  const length = request.headers.get('content-length');
+  return (length !== null && length !== '0') || request.headers.has('transfer-encoding');
+}
+
+function toApiError(error: Error): ApiError | undefined {
+  if (error instanceof ApiError) return error;
+  if (error instanceof HTTPException) {
+    // Hono's JSON validator throws 400 for a body JSON.parse refuses.
+    if (error.status === 400) return createMalformedJsonError();
+    if (error.status === 413) return createTooLargeError('The request body is too large.');
+  }
+  return undefined;
+}
+
+/**
+ * Compose the function handlers into one app: request ids, one structured log line and one
+ * metric sample per request, a Connection: close while draining, and one error handler that maps
+ * every failure to the JSON error body.
+ */
+export function createApp(options: AppOptions): Hono<AppEnv> {
+  const { state, telemetry, logger } = options;
+  const app = new Hono<AppEnv>();
+
+  app.use(requestId());
+  app.use(async (c, next) => {
+    const started = performance.now();
+    await next();
+    const seconds = (performance.now() - started) / 1000;
+    const route = c.req.path in ROUTE_METHODS ? c.req.path : 'unmatched';
+    const status = c.res.status;
+    telemetry.recordRequest(c.req.method, route, status, seconds);
+    logger.info('request', {
+      id: c.get('requestId'),
+      method: c.req.method,
+      route,
+      status,
+      durationMs: Math.round(seconds * 1e6) / 1000,
+      model: state.model?.version ?? null,
+      instances: c.get('instances'),
+    });
+    // Close the connection after answers that leave a request body unread (the client may still be
+    // sending it: any 413, and errors before reading) and, while draining, after every answer so
+    // keep-alive clients move on.
+    if (state.phase === 'draining' || status === 413 || (status >= 400 && hasUnreadBody(c.req.raw))) c.header('connection', 'close');
+  });
+
+  app.route('/', createPredictRoutes(options));
+  app.route('/', createHealthRoutes(options));
+  app.route('/', createMetricsRoutes(options));
+  app.route('/', createDocsRoutes(options));
+
+  const respond = (c: Context<AppEnv>, error: ApiError) => c.json(createErrorBody(error.code, error.message, error.details), error.status, error.headers);
+  app.notFound((c) => respond(c, createNotFoundError()));
+  app.onError((error, c) => {
+    const apiError = toApiError(error);
+    if (apiError !== undefined) return respond(c, apiError);
+    logger.error('unhandled error', { id: c.get('requestId'), route: c.req.path, error: error.message, stack: error.stack ?? null });
+    return c.json(createErrorBody('internal_error', `An unexpected error occurred; it is logged under request id ${c.get('requestId')}.`), 500);
+  });
+
+  // Known paths reached with another method: routes are matched first, so only misses get here.
+  for (const [path, methods] of Object.entries(ROUTE_METHODS)) {
+    app.all(path, () => {
+      throw createMethodNotAllowedError(methods);
+    });
+  }
+  return app;
+}

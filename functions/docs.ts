@@ -1,0 +1,149 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { InputSpec } from '../lib/model/signature.ts';
+import { createNotReadyError } from './errors.ts';
+import { createExampleInstance, type ServedModel } from './model.ts';
+import { createPredictRequestSchema, predictResponseSchema } from './predict.ts';
+import type { AppEnv, ServingState } from './state.ts';
+
+const errorBodySchema = z.object({
+  error: z.object({
+    code: z.string().describe('machine-readable, e.g. validation_failed'),
+    message: z.string(),
+    details: z.array(z.object({ path: z.string().describe('e.g. instances.3.tenure'), message: z.string() })),
+  }),
+});
+
+const ERRORS = [
+  ['400', 'malformed_json', 'the body is not valid JSON'],
+  ['404', 'not_found', 'no route has this path'],
+  ['405', 'method_not_allowed', 'the route exists with another method (see the Allow header)'],
+  ['413', 'payload_too_large', 'the body exceeds the byte limit or the batch the instance limit'],
+  ['415', 'unsupported_media_type', 'the body is not sent as application/json'],
+  ['422', 'validation_failed', 'the JSON does not match the signature; details name every field'],
+  ['503', 'not_ready', 'the model is loading or the server is draining; retry'],
+] as const;
+
+const ROUTES = [
+  ['POST', '/predict', 'churn probability and decision for 1 to N customers'],
+  ['GET', '/health', 'liveness; served model, cold start, memory and prediction telemetry'],
+  ['GET', '/ready', 'readiness; 200 once the model is loaded, verified and warm, 503 while loading or draining'],
+  ['GET', '/metrics', 'Prometheus metrics'],
+  ['GET', '/openapi.json', 'this API as OpenAPI 3.1'],
+  ['GET', '/docs', 'this page'],
+] as const;
+
+const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+
+/** Create the OpenAPI 3.1 document of the service for a model, from the same zod schemas that validate requests. */
+export function createOpenApiDocument(model: ServedModel, maxBatchInstances: number): Record<string, unknown> {
+  const request = z.toJSONSchema(createPredictRequestSchema(model), { target: 'draft-2020-12' }) as unknown as { properties: { instances: Record<string, unknown> } };
+  request.properties.instances.maxItems = maxBatchInstances;
+  delete (request as Record<string, unknown>).$schema;
+  const example = { instances: [createExampleInstance(model.manifest)] };
+  const { $schema, ...response } = z.toJSONSchema(predictResponseSchema) as Record<string, unknown>;
+  const { $schema: $errorSchema, ...error } = z.toJSONSchema(errorBodySchema) as Record<string, unknown>;
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Telco churn prediction',
+      version: model.version,
+      description: `Scores customers with ${model.name} ${model.version} (${model.manifest.algorithm.name}, digest ${model.digest}). ${model.manifest.description}`,
+    },
+    paths: {
+      '/predict': {
+        post: {
+          summary: 'Predict churn for a batch of customers',
+          description: `Answers P(churn = Yes) and churn = probability >= ${model.threshold} for each customer, in request order. Unknown fields are ignored.`,
+          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/PredictRequest' }, example } } },
+          responses: {
+            '200': { description: 'one prediction per customer, in order', content: { 'application/json': { schema: { $ref: '#/components/schemas/PredictResponse' } } } },
+            ...Object.fromEntries(ERRORS.filter(([status]) => !['404', '405'].includes(status)).map(([status, code, text]) => [status, errorResponse(`${code}: ${text}`)])),
+          },
+        },
+      },
+      '/health': { get: { summary: 'Liveness and telemetry', responses: { '200': { description: 'status, model, cold start, process and telemetry', content: { 'application/json': { schema: { type: 'object' } } } } } } },
+      '/ready': { get: { summary: 'Readiness', responses: { '200': { description: 'ready to serve' }, '503': errorResponse('not_ready: loading or draining') } } },
+      '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
+      '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } } },
+      '/docs': { get: { summary: 'Human-readable API documentation', responses: { '200': { description: 'HTML', content: { 'text/html': {} } } } } },
+    },
+    components: { schemas: { PredictRequest: request, PredictResponse: response, Error: error } },
+  };
+}
+
+const escapeHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+function describeInput(input: InputSpec): [string, string] {
+  switch (input.type) {
+    case 'flag':
+      return ['integer', '0 or 1'];
+    case 'integer':
+      return ['integer', `>= ${input.minimum} (training saw ${input.observed.min}–${input.observed.max})`];
+    case 'number':
+      return [input.nullable ? 'number or null' : 'number', `>= ${input.minimum} (training saw ${input.observed.min}–${input.observed.max})`];
+    case 'category':
+      return ['string', input.values.map((value) => `"${value}"`).join(', ')];
+  }
+}
+
+/** Create the human-readable documentation page: routes, the customer fields, errors and a curl example. */
+export function createDocsPage(model: ServedModel, maxBatchInstances: number): string {
+  const example = JSON.stringify({ instances: [createExampleInstance(model.manifest)] });
+  const row = (cells: readonly string[]) => `<tr>${cells.map((cell) => `<td>${cell}</td>`).join('')}</tr>`;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Telco churn prediction API</title>
+<style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
+table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left;vertical-align:top}
+code,pre{background:#f4f4f4;border-radius:4px}pre{padding:.8rem;overflow-x:auto}</style></head>
+<body>
+<h1>Telco churn prediction API</h1>
+<p>Serving <strong>${escapeHtml(model.name)} ${escapeHtml(model.version)}</strong> (${escapeHtml(model.manifest.algorithm.name)}, threshold ${model.threshold}),
+digest <code>${escapeHtml(model.digest)}</code>. ${escapeHtml(model.manifest.description)} Machine-readable: <a href="/openapi.json">/openapi.json</a>.</p>
+<h2>Routes</h2>
+<table><tr><th>method</th><th>path</th><th>what</th></tr>
+${ROUTES.map(([method, path, text]) => row([method, `<code>${path}</code>`, escapeHtml(text)])).join('\n')}
+</table>
+<h2>POST /predict</h2>
+<p>Body <code>{"instances": [customer, ...]}</code> with 1 to ${maxBatchInstances} customers, <code>Content-Type: application/json</code>.
+Answer <code>{"model": {"name", "version"}, "predictions": [{"churn", "probability"}, ...]}</code> in request order, where
+<code>probability</code> is P(churn = Yes) and <code>churn</code> is <code>probability &gt;= ${model.threshold}</code>. Every field below is required;
+unknown fields are ignored.</p>
+<pre>curl -s localhost:8080/predict -H 'content-type: application/json' -d '${escapeHtml(example)}'</pre>
+<table><tr><th>field</th><th>type</th><th>allowed</th><th>meaning</th></tr>
+${model.manifest.signature.inputs.map((input) => row([`<code>${input.name}</code>`, ...describeInput(input).map(escapeHtml), escapeHtml(input.description)])).join('\n')}
+</table>
+<h2>Errors</h2>
+<p>Every error is <code>{"error": {"code", "message", "details": [{"path", "message"}]}}</code>; messages name fields, never echo values.</p>
+<table><tr><th>status</th><th>code</th><th>when</th></tr>
+${ERRORS.map(([status, code, text]) => row([status, `<code>${code}</code>`, escapeHtml(text)])).join('\n')}
+</table>
+</body></html>
+`;
+}
+
+/** GET /openapi.json and GET /docs, generated once per served model. */
+export function createDocsRoutes({ state, maxBatchInstances }: { state: ServingState; maxBatchInstances: number }) {
+  let documented: ServedModel | undefined;
+  let openApi = '';
+  let page = '';
+  const getModel = (): ServedModel => {
+    const model = state.model;
+    if (model === undefined) throw createNotReadyError('The model is still loading.');
+    if (model !== documented) {
+      openApi = JSON.stringify(createOpenApiDocument(model, maxBatchInstances));
+      page = createDocsPage(model, maxBatchInstances);
+      documented = model;
+    }
+    return model;
+  };
+  return new Hono<AppEnv>()
+    .get('/openapi.json', (c) => {
+      getModel();
+      return c.body(openApi, 200, { 'content-type': 'application/json' });
+    })
+    .get('/docs', (c) => {
+      getModel();
+      return c.html(page);
+    });
+}
