@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# Validates the Helm chart without a cluster, as Knative's webhook and the API server would:
+#   1. for each values file in tests/chart/values/: helm lint --strict, helm template, kubeconform -strict against
+#      Kubernetes + Knative + prometheus-operator schemas built offline, and the Knative webhook rules the schemas
+#      cannot express (tests/chart/check-rendered.ts);
+#   2. values.schema.json and the chart's own checks refuse bad values (aliases, unknown keys, out-of-range numbers);
+#   3. revision names are reproducible: same values, same name; any template change, a new name;
+#   4. the traffic split `lookup` derives from a live Service, rendered with --dry-run=server against a stand-in API
+#      server on 127.0.0.1 (tests/chart/fake-apiserver.ts).
+# Needs `bash .ci/tools.sh` (helm, kubeconform, schema sources) and `npm ci` (Node 24, yaml). Prints one line per case
+# and a closing "N passed, N failed" line; exits non-zero when any case fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+eval "$(bash .ci/tools.sh --print-env)"
+NODE=node_modules/.bin/node
+for tool in "$HELM" "$KUBECONFORM"; do
+  [[ -x "$tool" ]] || { echo "chart-check: $tool is missing: run bash .ci/tools.sh" >&2; exit 1; }
+done
+[[ -f "$KUBERNETES_SWAGGER" && -d "$KNATIVE_CRD_DIR" && -d "$PROMETHEUS_CRD_DIR" ]] ||
+  { echo "chart-check: schema sources are missing: run bash .ci/tools.sh" >&2; exit 1; }
+[[ -x "$NODE" ]] || { echo "chart-check: $NODE is missing: run npm ci" >&2; exit 1; }
+
+CHART=chart
+RELEASE=telco-churn
+NAMESPACE=churn
+KUBE_VERSION="${KUBERNETES_VERSION#v}"
+WORK=.tmp/chart-check
+rm -rf "$WORK"
+mkdir -p "$WORK"
+passed=0
+failed=0
+
+# report OK|FAIL NAME DETAIL [LOG]: one line per case; a failure also shows its log.
+report() {
+  printf '%-4s %-44s %s\n' "$1" "$2" "$3"
+  if [[ "$1" == ok ]]; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    [[ -n "${4:-}" && -f "$4" ]] && sed 's/^/     | /' "$4"
+  fi
+  return 0
+}
+
+# Schemas are rebuilt on every run (under a second) so they always match the pinned sources and the converter.
+SCHEMAS="$WORK/schemas"
+"$NODE" tests/chart/build-schemas.ts "$SCHEMAS/v$KUBE_VERSION-standalone-strict" "$KUBERNETES_SWAGGER" \
+  "$KNATIVE_CRD_DIR"/{service,configuration,revision,route}.yaml \
+  "$PROMETHEUS_CRD_DIR"/monitoring.coreos.com_{podmonitors,servicemonitors}.yaml >"$WORK/schemas.log"
+
+render() { "$HELM" template "$RELEASE" "$CHART" --namespace "$NAMESPACE" --kube-version "$KUBE_VERSION" "$@"; }
+
+# Prints the Knative revision name (spec.template.metadata.name) of a rendered manifest stream.
+revision_name() { awk '/^kind: Service$/ { svc = 1 } svc && /^  template:$/ { t = 1 } t && /^      name: / { print $2; exit }' "$1"; }
+
+# 1. Every values file: lint, render, schema-validate, Knative rules.
+for values in tests/chart/values/*.yaml; do
+  name="$(basename "$values" .yaml)"
+  out="$WORK/$name.yaml"
+  log="$WORK/$name.log"
+  if ! "$HELM" lint --strict "$CHART" -f "$values" --kube-version "$KUBE_VERSION" >"$log" 2>&1; then
+    report FAIL "lint $name" "helm lint --strict failed" "$log"; continue
+  fi
+  if ! render -f "$values" >"$out" 2>"$log"; then
+    report FAIL "render $name" "helm template failed" "$log"; continue
+  fi
+  # Both validators run even when the first refuses, so one run shows every problem.
+  problems=()
+  "$KUBECONFORM" -strict -summary -schema-location "$SCHEMAS" -kubernetes-version "$KUBE_VERSION" "$out" >"$log" 2>&1 ||
+    problems+=("objects refused by the schemas")
+  kubeconform_summary="$(sed -n 's/^Summary: \([0-9]*\) resources.*Valid: \([0-9]*\).*/\2\/\1 objects valid/p' "$log")"
+  "$NODE" tests/chart/check-rendered.ts "$name" <"$out" >>"$log" 2>&1 || problems+=("Knative webhook rules broken")
+  if [[ ${#problems[@]} -gt 0 ]]; then
+    report FAIL "$name" "${problems[0]}${problems[1]:+, ${problems[1]}}" "$log"; continue
+  fi
+  report ok "$name" "lint --strict, kubeconform -strict $kubeconform_summary, knative rules clean"
+done
+
+# 2. Values that must be refused, with the text that proves it was refused for the right reason.
+refuse() {
+  local label=$1 expected=$2 log
+  shift 2
+  log="$WORK/refuse-$(echo "$label" | tr -c 'a-zA-Z0-9' '-').log"
+  if render "$@" >"$log" 2>&1; then
+    report FAIL "refuses $label" "was accepted" "$log"
+  elif grep -qF -- "$expected" "$log"; then
+    report ok "refuses $label" "($expected)"
+  else
+    report FAIL "refuses $label" "failed, but without \"$expected\"" "$log"
+  fi
+}
+refuse "model.version=production" "/model/version" --set model.version=production
+refuse "model.version=staging" "/model/version" --set model.version=staging
+refuse "model.version=1.0 (not semver)" "/model/version" --set-string model.version=1.0
+refuse "an unknown top-level key" "additional properties 'replicas' not allowed" --set replicas=3
+refuse "an unknown nested key" "additional properties 'minscale' not allowed" --set knative.autoscaling.minscale=1
+refuse "rollout.canaryPercent=101" "/rollout/canaryPercent" --set rollout.canaryPercent=101
+refuse "knative.autoscaling.minScale as a string" "/knative/autoscaling/minScale" --set-string knative.autoscaling.minScale=1
+refuse "extraEnv PORT (reserved by Knative)" "/server/extraEnv/0/name" \
+  --set server.extraEnv[0].name=PORT --set-string server.extraEnv[0].value=9000
+refuse "server.port=9090 (queue-proxy's)" "/server/port" --set server.port=9090
+refuse "an upper-case image repository" "/image/repository" --set image.repository=ghcr.io/OWNER/telco-churn-serving
+refuse "a malformed model.digest" "/model/digest" --set model.digest=sha256:abc
+refuse "maxScale below minScale" "is below minScale" --set knative.autoscaling.minScale=5 --set knative.autoscaling.maxScale=2
+refuse "a stableRevision of another service" "is not a revision of" --set rollout.stableRevision=other-m1-0-0-aaaaaaaa
+refuse "drainTimeoutMs beyond the grace period" "terminationGracePeriodSeconds" --set server.drainTimeoutMs=40000
+
+# 3. Revision names: a pure function of the rendered template.
+revision_of() { local file="$WORK/rev-$1.yaml"; shift; render "$@" >"$file"; revision_name "$file"; }
+base="$(revision_of base)"
+again="$(revision_of again)"
+cpu="$(revision_of cpu --set resources.requests.cpu=300m)"
+traffic="$(revision_of traffic --set rollout.canaryPercent=20 --set rollout.stableRevision="$base")"
+version="$(revision_of version --set model.version=1.1.0)"
+long="$(revision_of long --set fullnameOverride=a-very-long-release-name-for-the-churn-prediction-api --set model.version=10.20.30-rc.1+build.7)"
+check_revision() {
+  if [[ "$2" == ok ]]; then report ok "revision name $1" "$3"; else report FAIL "revision name $1" "$3"; fi
+}
+[[ -n "$base" && "$base" == "$again" ]] && r=ok || r=FAIL
+check_revision "is reproducible" "$r" "$base twice"
+[[ "$cpu" != "$base" && "$cpu" == "$RELEASE-m1-0-0-"* ]] && r=ok || r=FAIL
+check_revision "changes with the template" "$r" "resources.requests.cpu=300m: $cpu"
+[[ "$traffic" == "$base" ]] && r=ok || r=FAIL
+check_revision "ignores traffic" "$r" "canaryPercent=20 keeps $traffic"
+[[ "$version" == "$RELEASE-m1-1-0-"* ]] && r=ok || r=FAIL
+check_revision "follows the model version" "$r" "model.version=1.1.0: $version"
+[[ ${#long} -le 63 && "$long" == a-very-long-release-name-for-the-churn-prediction-api-* ]] && r=ok || r=FAIL
+check_revision "fits 63 characters" "$r" "${#long} chars: $long"
+
+# 4. Traffic resolution with `lookup`: a stand-in API server answers for live Services in three namespaces.
+candidate="$(revision_of candidate --set model.version=1.1.0)"
+live_service() { # NAMESPACE TRAFFIC_JSON LATEST_READY
+  cat <<JSON
+{"apiVersion": "serving.knative.dev/v1", "kind": "Service",
+ "metadata": {"name": "$RELEASE", "namespace": "$1", "labels": {"app.kubernetes.io/managed-by": "Helm"},
+              "annotations": {"meta.helm.sh/release-name": "$RELEASE", "meta.helm.sh/release-namespace": "$1"}},
+ "spec": {"traffic": $2}, "status": {"latestReadyRevisionName": "$3"}}
+JSON
+}
+old_stable="$RELEASE-m0-9-0-aaaaaaaa"
+{
+  echo "["
+  # live-serving: a plain install of 1.0.0 serving 100% on its latest revision.
+  live_service live-serving '[{"latestRevision": true, "tag": "candidate", "percent": 100}]' "$base"
+  echo ","
+  # live-canary: 1.1.0 is a 20% canary next to the stable revision of an older release.
+  live_service live-canary "[{\"revisionName\": \"$old_stable\", \"tag\": \"stable\", \"percent\": 80},
+    {\"latestRevision\": true, \"tag\": \"candidate\", \"percent\": 20}]" "$candidate"
+  echo "]"
+} >"$WORK/live-services.json"
+"$NODE" tests/chart/fake-apiserver.ts "$WORK/live-services.json" >"$WORK/apiserver.url" 2>"$WORK/apiserver.log" &
+apiserver_pid=$!
+trap 'kill "$apiserver_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 50); do [[ -s "$WORK/apiserver.url" ]] && break; sleep 0.1; done
+cat >"$WORK/kubeconfig" <<YAML
+apiVersion: v1
+kind: Config
+clusters: [{name: stand-in, cluster: {server: "$(cat "$WORK/apiserver.url")"}}]
+users: [{name: stand-in, user: {}}]
+contexts: [{name: stand-in, context: {cluster: stand-in, user: stand-in}}]
+current-context: stand-in
+YAML
+
+# Prints the rendered traffic as "tag=revision:percent ...", with "latest" for latestRevision: true.
+traffic_of() {
+  awk '/^  traffic:$/ { t = 1; next } t && /^    - / { if (tag != "") printf "%s=%s:%s ", tag, rev, pct; tag = rev = pct = "" }
+       t && /revisionName:/ { rev = $NF } t && /latestRevision: true/ { rev = "latest" }
+       t && /tag:/ { tag = $NF } t && /percent:/ { pct = $NF }
+       t && /^---/ { t = 0 } END { if (tag != "") printf "%s=%s:%s", tag, rev, pct }' "$1" | sed 's/ $//'
+}
+lookup_case() { # LABEL NAMESPACE EXPECTED HELM_ARGS...
+  local label=$1 namespace=$2 expected=$3 out actual
+  out="$WORK/lookup-$namespace-$(echo "$label" | tr -c 'a-zA-Z0-9' '-').yaml"
+  shift 3
+  if ! "$HELM" template "$RELEASE" "$CHART" --namespace "$namespace" --dry-run=server --disable-openapi-validation \
+    --kubeconfig "$WORK/kubeconfig" "$@" >"$out" 2>&1; then
+    report FAIL "lookup: $label" "helm template --dry-run=server failed" "$out"; return
+  fi
+  actual="$(traffic_of "$out")"
+  if [[ "$actual" == "$expected" ]]; then report ok "lookup: $label" "$actual"; else report FAIL "lookup: $label" "got $actual, want $expected" "$out"; fi
+}
+lookup_case "first install degrades a canary" first-install "candidate=latest:100" --set rollout.canaryPercent=20
+lookup_case "new version: serving revision -> stable" live-serving "stable=$base:80 candidate=latest:20" \
+  --set model.version=1.1.0 --set rollout.canaryPercent=20
+lookup_case "unchanged template: no self-canary" live-serving "candidate=latest:100" --set rollout.canaryPercent=20
+lookup_case "canary in progress keeps its stable" live-canary "stable=$old_stable:50 candidate=latest:50" \
+  --set model.version=1.1.0 --set rollout.canaryPercent=50
+lookup_case "promote (canaryPercent=100)" live-canary "candidate=latest:100" \
+  --set model.version=1.1.0 --set rollout.canaryPercent=100
+lookup_case "abort (canaryPercent=0)" live-canary "stable=$old_stable:100 candidate=latest:0" \
+  --set model.version=1.1.0 --set rollout.canaryPercent=0
+lookup_case "explicit stableRevision wins" live-canary "stable=$RELEASE-m0-8-0-bbbbbbbb:90 candidate=latest:10" \
+  --set model.version=1.1.0 --set rollout.canaryPercent=10 --set rollout.stableRevision="$RELEASE-m0-8-0-bbbbbbbb"
+
+echo "chart-check: $passed passed, $failed failed"
+[[ $failed -eq 0 ]]
