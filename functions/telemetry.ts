@@ -99,6 +99,7 @@ export function createTelemetry({ collectProcessMetrics = true }: { collectProce
   });
   const modelLoadSeconds = new Gauge({ name: 'churn_model_load_seconds', help: 'Time to fetch, verify and compile the served model.', registers: [registry] });
 
+  const durationChildren = new Map<string, ReturnType<typeof requestDuration.labels>>();
   const since = new Date().toISOString();
   const churnOutcome = predictionsTotal.labels('churn');
   const stayOutcome = predictionsTotal.labels('no_churn');
@@ -136,7 +137,14 @@ export function createTelemetry({ collectProcessMetrics = true }: { collectProce
       );
     },
     recordRequest(method, route, status, seconds) {
-      requestDuration.labels(method, route, String(status)).observe(seconds);
+      // Label lookups hash their values on every call; the few combinations are resolved once.
+      const key = `${method} ${route} ${status}`;
+      let child = durationChildren.get(key);
+      if (child === undefined) {
+        child = requestDuration.labels(method, route, String(status));
+        durationChildren.set(key, child);
+      }
+      child.observe(seconds);
       if (route === PREDICT_ROUTE && status === 200) {
         predictRequests++;
         latencyBuckets[getBucket(seconds)]!++;
