@@ -14,6 +14,11 @@ export default tseslint.config(
     },
   },
   {
+    // Plain JavaScript files run on Node.
+    files: ['**/*.mjs', '**/*.cjs', '**/*.js'],
+    languageOptions: { globals: { process: 'readonly', Buffer: 'readonly', require: 'readonly', __dirname: 'readonly' } },
+  },
+  {
     // Tests read loosely typed JSON answers; `any` there costs nothing and saves noise.
     files: ['**/*.test.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },

@@ -29,7 +29,7 @@ function createTestApp({ loaded = true, maxBatchInstances = 5, maxBodyBytes = 64
     logger: createLogger({ write: (chunk) => lines.push(chunk), maxBufferBytes: 0 }),
     maxBatchInstances,
     maxBodyBytes,
-    getProcessStats: () => ({ uptimeSeconds: 1, rssBytes: 2, heapUsedBytes: 3, node: 'test' }),
+    getProcessStats: () => ({ uptimeSeconds: 1, rssBytes: 2, heapTotalBytes: 3, heapUsedBytes: 3, externalBytes: 4, node: 'test' }),
   });
   const post = (body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) => app.request('/predict', { method: 'POST', body, headers });
   return { app, state, telemetry, lines, post };

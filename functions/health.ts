@@ -7,7 +7,9 @@ import type { Telemetry } from './telemetry.ts';
 export interface ProcessStats {
   uptimeSeconds: number;
   rssBytes: number;
+  heapTotalBytes: number;
   heapUsedBytes: number;
+  externalBytes: number;
   node: string;
 }
 

@@ -16,7 +16,14 @@ const QUIET_MS = 100;
 const DRAIN_POLL_MS = 20;
 
 const seconds = () => performance.now() / 1000;
-const write = (chunk: string) => void process.stdout.write(chunk);
+// If the log reader goes away (EPIPE), keep serving and stop logging rather than crash.
+let stdoutBroken = false;
+process.stdout.on('error', () => {
+  stdoutBroken = true;
+});
+const write = (chunk: string) => {
+  if (!stdoutBroken) process.stdout.write(chunk);
+};
 let log = createLogger({ write });
 
 function exit(code: number): never {
@@ -24,7 +31,8 @@ function exit(code: number): never {
   process.exit(code);
 }
 
-async function main(): Promise<void> {
+/** Read the environment, listen, load and verify the model, and serve until SIGTERM or SIGINT. */
+export async function startServer(): Promise<void> {
   let config;
   try {
     config = readConfig(process.env, fileURLToPath(new URL('../model-registry/', import.meta.url)));
@@ -44,7 +52,14 @@ async function main(): Promise<void> {
     maxBodyBytes: config.maxBodyBytes,
     getProcessStats: () => {
       const memory = process.memoryUsage();
-      return { uptimeSeconds: process.uptime(), rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, node: process.version };
+      return {
+        uptimeSeconds: process.uptime(),
+        rssBytes: memory.rss,
+        heapTotalBytes: memory.heapTotal,
+        heapUsedBytes: memory.heapUsed,
+        externalBytes: memory.external,
+        node: process.version,
+      };
     },
   });
 
@@ -140,7 +155,13 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  log.error('server failed', { error: error instanceof Error ? error.message : String(error) });
-  exit(1);
-});
+/** Start the server, logging and exiting on any failure that escapes it. */
+export function runServer(): void {
+  startServer().catch((error: unknown) => {
+    log.error('server failed', { error: error instanceof Error ? error.message : String(error) });
+    exit(1);
+  });
+}
+
+// `node functions/server.ts` starts it; the built bundle is started by dist/main.cjs instead.
+if (import.meta.main) runServer();

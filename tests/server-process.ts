@@ -14,10 +14,10 @@ export interface ServerProcess {
   stop(): Promise<number | null>;
 }
 
-/** The entry point a spawned server runs: the source by default, a build with SERVER_ENTRY. */
-export const SERVER_ENTRY = process.env.SERVER_ENTRY ?? 'functions/server.ts';
+/** The entry point a spawned server runs: the build (tests/global-setup.ts makes it), or SERVER_ENTRY. */
+export const SERVER_ENTRY = process.env.SERVER_ENTRY ?? 'dist/main.cjs';
 
-/** Spawn `node functions/server.ts` with `env` on a free port, without waiting for anything. */
+/** Spawn the server with `env` on a free port, without waiting for anything. */
 export function spawnServer(env: Record<string, string> = {}): { child: ChildProcess; lines: LogLine[]; exited: Promise<number | null>; waitFor: (predicate: (line: LogLine) => boolean) => Promise<LogLine> } {
   const child = spawn(process.execPath, [SERVER_ENTRY], { env: { PATH: process.env.PATH ?? '', PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: LogLine[] = [];
