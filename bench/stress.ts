@@ -1,0 +1,305 @@
+// Stress test: build and start the server on a free port (or use one already running), drive it with
+// artillery through bench/stress.yml (warm-up, sustained, spike, cool-down; single and batch /predict
+// and /health), then stop it with SIGTERM. Fails when an ensure check of the scenario fails (errors,
+// non-200 answers, p99 per request name), when the server dies or does not exit 0, or past the time limits.
+// Run: npm run stress [-- --no-build] [-- --target http://127.0.0.1:8080 (skips build, start and stop)]
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, createWriteStream, openSync } from 'node:fs';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+/** The artillery scenario: phases, request mix and ensure checks. */
+const SCENARIO_PATH = 'bench/stress.yml';
+/** The JSON report artillery writes, overwritten by each run. */
+const REPORT_PATH = 'bench/results/stress.json';
+/** Artillery's full console output of the last run (ignored by git, as every *.log). */
+const LOG_PATH = 'bench/results/stress.log';
+/** The started server's output (JSON log lines) of the last run. */
+const SERVER_LOG_PATH = 'bench/results/stress-server.log';
+/** The request names of bench/stress.yml, in the order the summary lists them. */
+const REQUEST_NAMES = ['predict-single', 'predict-batch', 'health'];
+/** How long the server may take from spawn to answering 200 on /ready. */
+const READY_TIMEOUT_MS = 30_000;
+/** How long artillery may run: the phases last 95 s, plus its start and the report. */
+const ARTILLERY_TIMEOUT_MS = 150_000;
+/** How long the server may drain after SIGTERM (its own DRAIN_TIMEOUT_MS defaults to 10 s). */
+const STOP_TIMEOUT_MS = 15_000;
+
+const METRICS_PREFIX = 'plugins.metrics-by-endpoint';
+const out = (line = '') => process.stdout.write(`${line}\n`);
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+/** A server process started for the run; `exited` resolves with its exit code or signal name. */
+interface StartedServer {
+  child: ChildProcess;
+  url: string;
+  exited: Promise<number | string>;
+}
+
+/** The last `count` lines of the server's log, for a failure message. */
+async function readServerLogTail(count = 20): Promise<string> {
+  const text = await readFile(SERVER_LOG_PATH, 'utf8').catch(() => '');
+  return text.trimEnd().split('\n').slice(-count).join('\n');
+}
+
+/**
+ * Spawn the built server on a free port and resolve once it logs the port it listens on. Its output
+ * goes to a file, as a container runtime writes it: a pipe read by this process would cost CPU that
+ * the server and artillery share (the server logs every request at info).
+ */
+async function startServer(): Promise<StartedServer> {
+  await mkdir(dirname(SERVER_LOG_PATH), { recursive: true });
+  const logFd = openSync(SERVER_LOG_PATH, 'w');
+  const child = spawn(process.execPath, ['--max-semi-space-size=8', 'dist/main.cjs'], {
+    // LOG_LEVEL info at least: the port is read from the 'listening' line.
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
+    stdio: ['ignore', logFd, logFd],
+  });
+  closeSync(logFd);
+  let exitedWith: number | string | undefined;
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, signal) => {
+      exitedWith = code ?? signal ?? 'unknown';
+      resolve(exitedWith);
+    }),
+  );
+  const deadline = performance.now() + READY_TIMEOUT_MS;
+  while (performance.now() < deadline) {
+    if (exitedWith !== undefined) throw new Error(`the server exited (${exitedWith}) before listening:\n${await readServerLogTail()}`);
+    for (const line of (await readFile(SERVER_LOG_PATH, 'utf8')).split('\n')) {
+      if (!line.includes('"listening"')) continue;
+      const { msg, port } = JSON.parse(line) as { msg?: unknown; port?: unknown };
+      if (msg === 'listening' && typeof port === 'number') return { child, url: `http://127.0.0.1:${port}`, exited };
+    }
+    await sleep(20);
+  }
+  child.kill('SIGKILL');
+  throw new Error(`the server did not log its port within ${READY_TIMEOUT_MS} ms:\n${await readServerLogTail()}`);
+}
+
+/** Resolve once GET /ready answers 200; throws past READY_TIMEOUT_MS or when `isDead` says the server is gone. */
+async function waitUntilReady(url: string, isDead: () => boolean): Promise<void> {
+  const deadline = performance.now() + READY_TIMEOUT_MS;
+  let last = 'no answer';
+  while (performance.now() < deadline) {
+    if (isDead()) throw new Error('the server exited before it was ready');
+    try {
+      const response = await fetch(`${url}/ready`, { signal: AbortSignal.timeout(2000) });
+      await response.arrayBuffer();
+      if (response.status === 200) return;
+      last = `status ${response.status}`;
+    } catch (error) {
+      last = error instanceof Error ? error.message : String(error);
+    }
+    await sleep(100);
+  }
+  throw new Error(`${url}/ready did not answer 200 within ${READY_TIMEOUT_MS} ms (last: ${last})`);
+}
+
+/** SIGTERM the server and resolve with its exit code, or the signal that ended it (SIGKILL after STOP_TIMEOUT_MS). */
+async function stopServer(server: StartedServer): Promise<number | string> {
+  if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGTERM');
+  const timer = setTimeout(() => server.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+  const code = await server.exited;
+  clearTimeout(timer);
+  return code;
+}
+
+/** The artillery CLI script, run with this Node (24) rather than whichever `node` is first on PATH. */
+function getArtilleryBin(): string {
+  const require = createRequire(import.meta.url);
+  const packagePath = require.resolve('artillery/package.json');
+  const { bin } = require(packagePath) as { bin: Record<string, string> };
+  return join(dirname(packagePath), bin.artillery!);
+}
+
+/** The artillery process while it runs, so that a signal to this runner ends it too. */
+let artillery: ChildProcess | undefined;
+
+/**
+ * Run artillery against `target`, writing its output to LOG_PATH and echoing the phase and check
+ * lines; resolves with its exit code (1 when an ensure check failed) or the reason it was ended.
+ */
+async function runArtillery(target: string): Promise<number | string> {
+  await mkdir(dirname(REPORT_PATH), { recursive: true });
+  // A report left by an earlier run must not pass for this one's.
+  await rm(REPORT_PATH, { force: true });
+  const log = createWriteStream(LOG_PATH);
+  const child = spawn(process.execPath, [getArtilleryBin(), 'run', '--target', target, '--output', REPORT_PATH, SCENARIO_PATH], {
+    // No telemetry: nothing leaves this machine.
+    env: { ...process.env, ARTILLERY_DISABLE_TELEMETRY: 'true' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let inChecks = false;
+  const echo = (line: string) => {
+    log.write(`${line}\n`);
+    if (/^Checks:/.test(line)) inChecks = true;
+    if (inChecks || /^Phase (started|completed)|^(error|warning)\b/i.test(line)) out(`  artillery | ${line}`);
+    if (inChecks && line.trim() === '') inChecks = false;
+  };
+  createInterface({ input: child.stdout! }).on('line', echo);
+  createInterface({ input: child.stderr! }).on('line', echo);
+  artillery = child;
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill('SIGKILL');
+  }, ARTILLERY_TIMEOUT_MS);
+  const code = await new Promise<number | string>((resolve) => child.once('exit', (exitCode, signal) => resolve(exitCode ?? `${signal}`)));
+  clearTimeout(timer);
+  artillery = undefined;
+  await new Promise((done) => log.end(done));
+  return timedOut ? `killed after ${ARTILLERY_TIMEOUT_MS / 1000} s` : code;
+}
+
+/** One request name's figures, from the report's aggregate. */
+interface EndpointFigures {
+  name: string;
+  requests: number;
+  non200: number;
+  errors: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  /** The highest p99 of one of artillery's 10-second periods: the spike's, usually. */
+  worstPeriodP99Ms: number;
+  maxMs: number;
+}
+
+interface ReportPeriod {
+  counters: Record<string, number>;
+  summaries: Record<string, Record<string, number>>;
+  firstCounterAt: number;
+  lastCounterAt: number;
+}
+
+interface Report {
+  aggregate: ReportPeriod;
+  intermediate: ReportPeriod[];
+}
+
+/** Read the artillery report and summarize it per request name. */
+async function readSummary(
+  path: string,
+): Promise<{ durationS: number; requests: number; peakPeriodRps: number; failedVusers: number; errors: Record<string, number>; endpoints: EndpointFigures[] }> {
+  const { aggregate, intermediate } = JSON.parse(await readFile(path, 'utf8')) as Report;
+  const counters = aggregate.counters;
+  const sumCounters = (prefix: string, keep: (rest: string) => boolean = () => true) =>
+    Object.entries(counters)
+      .filter(([key]) => key.startsWith(prefix) && keep(key.slice(prefix.length)))
+      .reduce((sum, [, value]) => sum + value, 0);
+  const endpoints = REQUEST_NAMES.map((name) => {
+    const metric = `${METRICS_PREFIX}.response_time.${name}`;
+    const latency = aggregate.summaries[metric] ?? {};
+    return {
+      name,
+      requests: sumCounters(`${METRICS_PREFIX}.${name}.codes.`),
+      non200: sumCounters(`${METRICS_PREFIX}.${name}.codes.`, (code) => code !== '200'),
+      errors: sumCounters(`${METRICS_PREFIX}.${name}.errors.`),
+      p50Ms: latency.median ?? Number.NaN,
+      p95Ms: latency.p95 ?? Number.NaN,
+      p99Ms: latency.p99 ?? Number.NaN,
+      worstPeriodP99Ms: Math.max(...intermediate.map((period) => period.summaries[metric]?.p99 ?? Number.NEGATIVE_INFINITY)),
+      maxMs: latency.max ?? Number.NaN,
+    };
+  });
+  return {
+    durationS: (aggregate.lastCounterAt - aggregate.firstCounterAt) / 1000,
+    requests: counters['http.requests'] ?? 0,
+    // Periods are 10 s long except the first and last, which are partial.
+    peakPeriodRps: Math.max(0, ...intermediate.map((period) => (period.counters['http.requests'] ?? 0) / 10)),
+    failedVusers: counters['vusers.failed'] ?? 0,
+    errors: Object.fromEntries(Object.entries(counters).filter(([key]) => key.startsWith('errors.'))),
+    endpoints,
+  };
+}
+
+async function main(): Promise<number> {
+  const { values: options } = parseArgs({
+    options: {
+      'no-build': { type: 'boolean', default: false },
+      target: { type: 'string' },
+    },
+  });
+  const started = performance.now();
+  process.chdir(join(dirname(fileURLToPath(import.meta.url)), '..'));
+
+  let server: StartedServer | undefined;
+  let serverDied = false;
+  let target = options.target?.replace(/\/+$/, '');
+  if (target === undefined) {
+    if (!options['no-build']) {
+      out('building the server (node build.ts)');
+      if (spawnSync(process.execPath, ['build.ts'], { stdio: 'inherit' }).status !== 0) throw new Error('build failed');
+    }
+    server = await startServer();
+    void server.exited.then(() => {
+      serverDied = true;
+    });
+    target = server.url;
+  }
+  const onSignal = () => {
+    artillery?.kill('SIGTERM');
+    server?.child.kill('SIGTERM');
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  let artilleryCode: number | string;
+  let serverCode: number | string = 0;
+  try {
+    await waitUntilReady(target, () => serverDied);
+    out(`${server === undefined ? 'target' : 'server started'}: ${target}; running artillery with ${SCENARIO_PATH} (about 100 s)`);
+    artilleryCode = await runArtillery(target);
+  } finally {
+    if (server !== undefined) {
+      // An exit before SIGTERM is a crash, whatever its code.
+      const diedDuringRun = serverDied;
+      serverCode = await stopServer(server);
+      if (diedDuringRun) {
+        out(`the server died during the run (${serverCode}); the end of ${SERVER_LOG_PATH}:\n${await readServerLogTail()}`);
+        serverCode = `${serverCode} before SIGTERM`;
+      }
+    }
+  }
+
+  let summaryFailed = false;
+  try {
+    const summary = await readSummary(REPORT_PATH);
+    out();
+    const errors = Object.entries(summary.errors).map(([name, count]) => `${name.slice('errors.'.length)} ${count}`);
+    out(`${summary.requests} requests in ${summary.durationS.toFixed(0)} s (${(summary.requests / summary.durationS).toFixed(0)}/s mean, ${summary.peakPeriodRps.toFixed(0)}/s in the busiest 10 s), ${summary.failedVusers} failed virtual users, errors: ${errors.join(', ') || 'none'}`);
+    out('| request | responses | mean rps | p50 ms | p95 ms | p99 ms | worst 10 s p99 ms | max ms | non-200 | errors |');
+    out('|---|---|---|---|---|---|---|---|---|---|');
+    for (const e of summary.endpoints) {
+      out(`| ${e.name} | ${e.requests} | ${(e.requests / summary.durationS).toFixed(1)} | ${e.p50Ms} | ${e.p95Ms} | ${e.p99Ms} | ${e.worstPeriodP99Ms} | ${e.maxMs} | ${e.non200} | ${e.errors} |`);
+    }
+  } catch (error) {
+    summaryFailed = true;
+    out(`no report to summarize (${error instanceof Error ? error.message : String(error)}); artillery's output: ${LOG_PATH}`);
+  }
+  out();
+  out(`report: ${REPORT_PATH}; artillery's output: ${LOG_PATH}${server === undefined ? '' : `; the server's: ${SERVER_LOG_PATH}`}; ${((performance.now() - started) / 1000).toFixed(0)} s in all`);
+
+  const failures = [
+    artilleryCode !== 0 && `artillery exited ${artilleryCode}${artilleryCode === 1 ? ' (an ensure check failed, see above)' : ''}`,
+    serverCode !== 0 && `the server ended with ${serverCode} (expected exit code 0 after SIGTERM)`,
+    summaryFailed && 'no report',
+  ].filter((failure) => typeof failure === 'string');
+  for (const failure of failures) out(`stress: FAILED: ${failure}`);
+  if (failures.length === 0) out(`stress: passed${server === undefined ? '' : '; the server exited 0 after SIGTERM'}`);
+  return failures.length === 0 ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`stress: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);
