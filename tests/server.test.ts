@@ -1,5 +1,5 @@
 import { cp, chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ import { loadVersion } from '../lib/registry/registry.ts';
 import { createDirectorySource } from '../lib/registry/source.ts';
 import { readDataset } from '../training/dataset.ts';
 import { startServer, spawnServer, type ServerProcess } from './server-process.ts';
-import { startStaticServer } from './static-server.ts';
+import { getClosedPort, startStaticServer } from './static-server.ts';
 
 let customers: Instance[];
 let server: ServerProcess;
@@ -37,14 +37,6 @@ async function scoreOffline(instances: Instance[]): Promise<number[]> {
     encode(instance, vector, 0);
     return predictor.predictProbability(vector, 0);
   });
-}
-
-async function getClosedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((done) => probe.listen(0, '127.0.0.1', done));
-  const { port } = probe.address() as { port: number };
-  await new Promise((done) => probe.close(done));
-  return port;
 }
 
 /** Send a whole HTTP/1.1 request on a raw socket and collect the raw answer. */

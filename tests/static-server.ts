@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { join, normalize } from 'node:path';
 
 /** A real HTTP static file server on 127.0.0.1, serving `root`, with an optional run of 503s first. */
@@ -36,4 +36,13 @@ export async function startStaticServer(root: string, { failFirst = 0 } = {}): P
     requests,
     close: () => new Promise((done) => server.close(() => done())),
   };
+}
+
+/** A port on 127.0.0.1 that nothing listens on (it was free a moment ago), for unreachable-server tests. */
+export async function getClosedPort(): Promise<number> {
+  const probe = createTcpServer();
+  await new Promise<void>((done) => probe.listen(0, '127.0.0.1', done));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((done) => probe.close(done));
+  return port;
 }

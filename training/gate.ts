@@ -1,11 +1,10 @@
 import { parseArgs } from 'node:util';
-import { createEncoder } from '../lib/model/encoding.ts';
-import { createPredictor, predictProbabilities } from '../lib/model/predictor.ts';
 import type { LoadedArtifact } from '../lib/model/artifact.ts';
 import { DEFAULT_MODEL_NAME, loadVersion } from '../lib/registry/registry.ts';
 import { createDirectorySource } from '../lib/registry/source.ts';
 import { readDataset, type Dataset } from './dataset.ts';
 import { getRocAuc } from './metrics.ts';
+import { encodeRows, scoreRows } from './pipeline.ts';
 import { createRandom, splitStratified } from './sampling.ts';
 
 /** The quality bar: no version below this test-split ROC AUC is published to production. */
@@ -21,15 +20,15 @@ export interface GateResult {
   reasons: string[];
 }
 
-/** Score a version on the test split of `dataset` drawn with the candidate's seed and fraction, with its own encoding. */
+/** Score a version on the given test rows of `dataset`, with its own encoding. */
 function scoreOnTestSplit(artifact: LoadedArtifact, dataset: Dataset, test: number[]): number {
-  const encode = createEncoder(artifact.encoding);
-  const width = artifact.encoding.columns.length;
-  const vectors = new Float64Array(test.length * width);
-  test.forEach((row, i) => encode(dataset.instances[row]!, vectors, i * width));
-  const predictor = createPredictor(artifact.model, artifact.manifest.signature.output.positiveClass);
+  const rows = encodeRows(
+    artifact.encoding,
+    test.map((row) => dataset.instances[row]!),
+  );
+  const scores = scoreRows(artifact.model, rows, artifact.manifest.signature.output.positiveClass);
   return getRocAuc(
-    predictProbabilities(predictor, vectors, test.length),
+    scores,
     test.map((row) => dataset.labels[row]!),
   );
 }

@@ -123,8 +123,8 @@ export function encodeRows(encoding: EncodingSpec, instances: Instance[]): numbe
 }
 
 /** Score rows with fitted parameters: P(positive class) per row. */
-export function scoreRows(model: ModelParameters, rows: number[][]): Float64Array {
-  const predictor = createPredictor(model, LABEL.positiveClass);
+export function scoreRows(model: ModelParameters, rows: number[][], positiveClass = LABEL.positiveClass): Float64Array {
+  const predictor = createPredictor(model, positiveClass);
   return predictProbabilities(predictor, Float64Array.from(rows.flat()), rows.length);
 }
 

@@ -1,10 +1,9 @@
 import { mkdtemp } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTestContents } from '../../tests/fixtures.ts';
-import { startStaticServer } from '../../tests/static-server.ts';
+import { getClosedPort, startStaticServer } from '../../tests/static-server.ts';
 import { promoteVersion, publishVersion, loadVersion } from './registry.ts';
 import { createDirectorySource, createHttpSource, createRegistrySource } from './source.ts';
 
@@ -16,14 +15,6 @@ beforeAll(async () => {
   digest = (await publishVersion(root, createTestContents('1.0.0'))).digest;
   await promoteVersion(root, 'telco-churn', 'production', '1.0.0');
 });
-
-async function getClosedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as { port: number };
-  await new Promise((done) => server.close(done));
-  return port;
-}
 
 describe('registry sources', () => {
   it('loads and verifies a version by alias from a real HTTP static server', async () => {
