@@ -3,17 +3,7 @@
 // is validated, scored, logged or measured. Plain JavaScript, so Node starts it without type
 // stripping: its cold start is Node's own. Used only by bench/bench.ts.
 import { createServer } from 'node:http';
-
-const answers = new Map();
-const getAnswer = (count) => {
-  let answer = answers.get(count);
-  if (answer === undefined) {
-    const predictions = Array.from({ length: count }, () => ({ churn: true, probability: 0.6115702479338831 }));
-    answer = JSON.stringify({ model: { name: 'telco-churn', version: '1.0.0' }, predictions });
-    answers.set(count, answer);
-  }
-  return answer;
-};
+import { getFixedAnswer } from './fixed-answer.mjs';
 
 createServer((request, response) => {
   const chunks = [];
@@ -27,7 +17,7 @@ createServer((request, response) => {
       response.writeHead(400).end();
       return;
     }
-    const answer = getAnswer(count);
+    const answer = getFixedAnswer(count).text;
     response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) });
     response.end(answer);
   });

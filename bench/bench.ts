@@ -2,7 +2,7 @@
 // scikit-learn), measured in one run on this machine, each server pinned to core 0 and the load
 // generator (wrk) to core 1, with the same request bodies. Ratios to the bare server are the figures
 // that mean something on a shared, noisy machine.
-// Run: npm run bench [-- --quick] [-- --no-peer] [-- --rounds N --seconds S]
+// Run: npm run bench [-- --quick] [-- --no-peer] [-- --no-floor] [-- --rounds N --seconds S]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
@@ -16,6 +16,7 @@ const { values: options } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     'no-peer': { type: 'boolean', default: false },
+    'no-floor': { type: 'boolean', default: false },
     rounds: { type: 'string' },
     seconds: { type: 'string' },
     'cold-starts': { type: 'string' },
@@ -39,7 +40,7 @@ const median = (values: number[]) => {
 };
 
 interface ServerSpec {
-  id: 'bare' | 'service' | 'fastapi';
+  id: 'bare' | 'floor' | 'service' | 'fastapi';
   label: string;
   command: (port: number) => string[];
   env: Record<string, string>;
@@ -48,6 +49,7 @@ interface ServerSpec {
 const node = process.execPath;
 const SERVERS: ServerSpec[] = [
   { id: 'bare', label: 'bare node:http (the limit)', command: () => [node, 'bench/bare-server.mjs'], env: {} },
+  { id: 'floor', label: 'Hono + node-server, no work (the framework floor)', command: () => [node, 'bench/hono-floor.mjs'], env: {} },
   // The service runs as the image and npm start run it (see the Dockerfile's CMD).
   { id: 'service', label: 'this service (dist/main.cjs)', command: () => [node, '--max-semi-space-size=8', 'dist/main.cjs'], env: { LOG_LEVEL: 'info' } },
   { id: 'fastapi', label: 'FastAPI + scikit-learn (peer)', command: (port) => ['bench/fastapi/run.sh', String(port)], env: {} },
@@ -180,7 +182,7 @@ async function main(): Promise<void> {
 
   out('building the service (npm run build)');
   if (spawnSync(node, ['build.ts'], { stdio: 'inherit' }).status !== 0) throw new Error('build failed');
-  const servers = SERVERS.filter((spec) => spec.id !== 'fastapi' || !options['no-peer']);
+  const servers = SERVERS.filter((spec) => !(spec.id === 'fastapi' && options['no-peer']) && !(spec.id === 'floor' && options['no-floor']));
   if (servers.some((spec) => spec.id === 'fastapi')) {
     out('setting up the FastAPI peer (bench/fastapi/setup.sh)');
     if (spawnSync('bench/fastapi/setup.sh', { stdio: 'inherit' }).status !== 0) {
