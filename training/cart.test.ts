@@ -1,3 +1,4 @@
+import { DecisionTreeClassifier } from 'ml-cart';
 import { describe, expect, it } from 'vitest';
 import { encodeRows } from './pipeline.ts';
 import { readDataset } from './dataset.ts';
@@ -47,10 +48,27 @@ describe('fast split search', () => {
     expectIdenticalTrees(rows, labels);
   });
 
-  it('falls back to the stock search for values it does not cover', () => {
+  it('hands NaN and negative zero to the stock search, and still grows the same tree', () => {
+    // Count calls reaching ml-cart's own bestSplit while the fast search is installed.
+    const prototype = Object.getPrototypeOf(
+      DecisionTreeClassifier.load({ name: 'DTClassifier', options: {}, root: { distribution: [[1]] } }).root,
+    ) as { bestSplit: (...args: unknown[]) => unknown };
+    const stock = prototype.bestSplit;
+    let stockCalls = 0;
+    prototype.bestSplit = function (this: unknown, ...args: unknown[]) {
+      stockCalls++;
+      return stock.apply(this, args);
+    };
     const rows = [[Number.NaN, 1], [2, -0], [3, 0], [4, 1], [5, 0], [6, 1]];
     const labels = [0, 1, 0, 1, 0, 1];
-    expectIdenticalTrees(rows, labels, { minNumSamples: 1, gainThreshold: 0 });
+    try {
+      const fast = serialise(rows, labels, { minNumSamples: 1, gainThreshold: 0 });
+      expect(stockCalls).toBeGreaterThan(0);
+      prototype.bestSplit = stock;
+      expect(fast).toBe(serialise(rows, labels, { minNumSamples: 1, gainThreshold: 0, splitSearch: 'stock' }));
+    } finally {
+      prototype.bestSplit = stock;
+    }
   });
 
   it('converts a fitted tree into parameters that answer the leaf distribution ml-cart reaches', () => {
