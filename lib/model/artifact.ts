@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { EncodingSpec } from './encoding.ts';
 import type { ModelParameters } from './predictor.ts';
+import { REFERENCE_FILE, driftReferenceSchema, findReferenceProblem, type DriftReference } from './reference.ts';
 import type { Signature } from './signature.ts';
 
 /** Identifier of this artifact layout; a reader refuses any other. */
@@ -174,6 +175,8 @@ export interface ArtifactContents {
   manifest: Omit<Manifest, 'files' | 'format'>;
   model: ModelParameters;
   encoding: EncodingSpec;
+  /** The training distribution of every input, for drift monitoring; written as reference.json. */
+  reference?: DriftReference;
   attachments: Record<string, string>;
 }
 
@@ -190,6 +193,7 @@ export async function writeArtifact(dir: string, contents: ArtifactContents): Pr
   const files: Record<string, string> = {
     [MODEL_FILE]: serialise(contents.model),
     [ENCODING_FILE]: serialise(contents.encoding),
+    ...(contents.reference === undefined ? {} : { [REFERENCE_FILE]: serialise(contents.reference) }),
     ...contents.attachments,
   };
   const digests: Record<string, string> = {};
@@ -206,12 +210,14 @@ export async function writeArtifact(dir: string, contents: ArtifactContents): Pr
   return { manifest, digest: computeDigest(text) };
 }
 
-/** A version read and verified: manifest, its digest, parameters and encoding. */
+/** A version read and verified: manifest, its digest, parameters, encoding and, when it has one, its drift reference. */
 export interface LoadedArtifact {
   manifest: Manifest;
   digest: string;
   model: ModelParameters;
   encoding: EncodingSpec;
+  /** Undefined for versions published before drift references existed. */
+  reference: DriftReference | undefined;
 }
 
 /** Reads one file of a version by its name; throws if it cannot. */
@@ -246,5 +252,9 @@ export async function readArtifact(readFile: ReadArtifactFile, { expectedDigest 
   if (model.featureCount !== encoding.columns.length) {
     throw new ArtifactError(MODEL_FILE, `expects ${model.featureCount} features but the encoding has ${encoding.columns.length}`);
   }
-  return { manifest, digest, model, encoding };
+  const referenceBytes = contents.get(REFERENCE_FILE);
+  const reference = referenceBytes === undefined ? undefined : (parseJson(REFERENCE_FILE, referenceBytes, driftReferenceSchema) as DriftReference);
+  const problem = reference === undefined ? undefined : findReferenceProblem(reference, manifest.signature);
+  if (problem !== undefined) throw new ArtifactError(REFERENCE_FILE, `does not fit the signature: ${problem}`);
+  return { manifest, digest, model, encoding, reference };
 }
