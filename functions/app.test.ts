@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readDataset } from '../training/dataset.ts';
+import { createAdmission } from './admission.ts';
 import { createApp } from './app.ts';
 import { createLogger } from './logger.ts';
 import { loadServedModel, type ServedModel } from './model.ts';
@@ -14,7 +15,12 @@ beforeAll(async () => {
   customers = (await readDataset('training/data/telco-churn.csv')).instances.slice(0, 20);
 });
 
-function createTestApp({ loaded = true, maxBatchInstances = 5, maxBodyBytes = 64 * 1024 } = {}) {
+function createTestApp({
+  loaded = true,
+  maxBatchInstances = 5,
+  maxBodyBytes = 64 * 1024,
+  admission = createAdmission({ maxInflightRequests: 100, maxInflightBodyBytes: 16 * 1024 * 1024, maxBusyMs: 60_000 }),
+} = {}) {
   const state: ServingState = createServingState();
   const telemetry: Telemetry = createTelemetry({ collectProcessMetrics: false });
   const lines: string[] = [];
@@ -27,6 +33,7 @@ function createTestApp({ loaded = true, maxBatchInstances = 5, maxBodyBytes = 64
     state,
     telemetry,
     logger: createLogger({ write: (chunk) => lines.push(chunk), maxBufferBytes: 0 }),
+    admission,
     maxBatchInstances,
     maxBodyBytes,
     getProcessStats: () => ({ uptimeSeconds: 1, rssBytes: 2, heapTotalBytes: 3, heapUsedBytes: 3, externalBytes: 4, node: 'test' }),
@@ -88,12 +95,26 @@ describe('POST /predict', () => {
     expect((await errorOf(response)).details[0]!.path).toBe(path);
   });
 
-  it('lists at most 100 problems and says how many there were', async () => {
+  it('lists at most 100 problems and says that checking stopped there', async () => {
     const { post } = createTestApp({ maxBatchInstances: 1000 });
     const response = await post(JSON.stringify({ instances: Array.from({ length: 30 }, () => ({})) }));
     const error = await errorOf(response);
     expect(error.details).toHaveLength(100);
-    expect(error.message).toContain('(570 problems; the first 100 are listed)');
+    expect(error.details.at(-1)!.path).toMatch(/^instances\.5\./);
+    expect(error.message).toContain('(more than 100 problems; checking stopped at the first 100)');
+  });
+
+  it.each([
+    ['null', 'null', '(body)', 'expected an object with an "instances" array'],
+    ['a string', '"instances"', '(body)', 'expected an object with an "instances" array'],
+    ['null instances', '{"instances":null}', 'instances', 'expected an array of customers'],
+    ['an object of instances', '{"instances":{"0":{}}}', 'instances', 'expected an array of customers'],
+    ['a null customer', '{"instances":[null]}', 'instances.0', 'Invalid input: expected object, received null'],
+  ])('answers 422, never 500, for %s', async (_, body, path, message) => {
+    const { post } = createTestApp();
+    const response = await post(body);
+    expect(response.status).toBe(422);
+    expect((await errorOf(response)).details).toEqual([{ path, message }]);
   });
 
   it('answers 400 for malformed JSON and 415 for a body that is not declared as JSON', async () => {
@@ -145,21 +166,57 @@ describe('routing and errors', () => {
     expect((await app.request('/health', { method: 'DELETE' })).headers.get('allow')).toBe('GET, HEAD');
   });
 
-  it('closes the connection after answers while draining and after answers that leave a body unread', async () => {
+  it('keeps the connection after answers that leave a body unread, and closes it after every answer while draining', async () => {
     const { app, post, state } = createTestApp({ maxBodyBytes: 4096 });
     expect((await app.request('/health')).headers.get('connection')).toBeNull();
-    const tooLarge = await post(JSON.stringify({ pad: 'x'.repeat(5000) }));
+    // Closing at once would reset a client still sending; the adapter discards the rest of the body instead.
+    const tooLarge = await post(JSON.stringify({ pad: 'x'.repeat(5000) }), { 'content-type': 'application/json', 'content-length': '5011' });
     expect(tooLarge.status).toBe(413);
-    expect(tooLarge.headers.get('connection')).toBe('close');
+    expect(tooLarge.headers.get('connection')).toBeNull();
     const unread = await post('{"instances":[]}', { 'content-type': 'text/plain', 'content-length': '16' });
     expect(unread.status).toBe(415);
-    expect(unread.headers.get('connection')).toBe('close');
-    const read = await post('{}');
-    expect(read.status).toBe(422);
-    expect(read.headers.get('connection')).toBeNull();
+    expect(unread.headers.get('connection')).toBeNull();
     state.phase = 'draining';
     expect((await app.request('/health')).headers.get('connection')).toBe('close');
     expect((await app.request('/ready')).status).toBe(503);
+  });
+
+  it('refuses a body over the byte limit while it streams, without a Content-Length', async () => {
+    const { post } = createTestApp({ maxBodyBytes: 4096 });
+    const response = await post(JSON.stringify({ pad: 'x'.repeat(5000) }));
+    expect(response.status).toBe(413);
+    expect((await errorOf(response)).message).toBe('The request body exceeds 4096 bytes.');
+  });
+
+  it('answers 400, never 500, for a body that breaks off mid-stream', async () => {
+    const { app, lines } = createTestApp();
+    const body = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"instances":['));
+        controller.error(new Error('aborted'));
+      },
+    });
+    const response = await app.request('/predict', { method: 'POST', body, headers: { 'content-type': 'application/json' }, duplex: 'half' } as RequestInit);
+    expect(response.status).toBe(400);
+    expect((await errorOf(response)).code).toBe('incomplete_body');
+    expect(lines.join('')).not.toContain('unhandled error');
+  });
+
+  it('answers 503 with Retry-After once a budget is spent, and /ready turns 503 while shedding', async () => {
+    let clock = 0;
+    const admission = createAdmission({ maxInflightRequests: 1, maxInflightBodyBytes: 1024 * 1024, maxBusyMs: 60_000, now: () => clock });
+    const { app, post } = createTestApp({ admission });
+    const release = admission.admit(10);
+    const refused = await post(JSON.stringify({ instances: customers.slice(0, 1) }));
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect((await errorOf(refused)).code).toBe('overloaded');
+    expect((await app.request('/ready')).status).toBe(503);
+    expect((await app.request('/health')).status).toBe(200);
+    release();
+    expect((await post(JSON.stringify({ instances: customers.slice(0, 1) }))).status).toBe(200);
+    clock += 1000;
+    expect((await app.request('/ready')).status).toBe(200);
   });
 
   it('logs one JSON line per request with id, route, status, duration and model, never feature values', async () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import type { Admission } from './admission.ts';
 import { createDocsRoutes } from './docs.ts';
 import { ApiError, createErrorBody, createMalformedJsonError, createMethodNotAllowedError, createNotFoundError, createTooLargeError } from './errors.ts';
 import { createHealthRoutes, type ProcessStats } from './health.ts';
@@ -11,7 +12,7 @@ import type { AppEnv, ServingState } from './state.ts';
 import type { Telemetry } from './telemetry.ts';
 
 /** Every route and the methods it answers; anything else is a 404, a known path with another method a 405. */
-const ROUTE_METHODS: Record<string, string[]> = {
+export const ROUTE_METHODS: Record<string, string[]> = {
   '/predict': ['POST'],
   '/health': ['GET', 'HEAD'],
   '/ready': ['GET', 'HEAD'],
@@ -28,15 +29,10 @@ export interface AppOptions {
   state: ServingState;
   telemetry: Telemetry;
   logger: Logger;
+  admission: Admission;
   maxBatchInstances: number;
   maxBodyBytes: number;
   getProcessStats: () => ProcessStats;
-}
-
-function hasUnreadBody(request: Request): boolean {
-  if (request.method === 'GET' || request.method === 'HEAD' || request.bodyUsed) return false;
-  const length = request.headers.get('content-length');
-  return (length !== null && length !== '0') || request.headers.has('transfer-encoding');
 }
 
 function toApiError(error: Error): ApiError | undefined {
@@ -52,7 +48,9 @@ function toApiError(error: Error): ApiError | undefined {
 /**
  * Compose the function handlers into one app: request ids, one structured log line and one
  * metric sample per request, a Connection: close while draining, and one error handler that maps
- * every failure to the JSON error body.
+ * every failure to the JSON error body. An answer given before its request body was read keeps the
+ * connection open: the adapter then reads and discards the rest (bounded in bytes and time), so the
+ * client, still sending, reads the answer instead of a reset.
  */
 export function createApp(options: AppOptions): Hono<AppEnv> {
   const { state, telemetry, logger } = options;
@@ -81,10 +79,8 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
       model: state.model?.version ?? null,
       instances: c.get('instances'),
     });
-    // Close the connection after answers that leave a request body unread (the client may still be
-    // sending it: any 413, and errors before reading) and, while draining, after every answer so
-    // keep-alive clients move on.
-    if (state.phase === 'draining' || status === 413 || (status >= 400 && hasUnreadBody(c.req.raw))) c.header('connection', 'close');
+    // While draining, close after every answer so keep-alive clients move on.
+    if (state.phase === 'draining') c.header('connection', 'close');
   });
 
   app.route('/', createPredictRoutes(options));

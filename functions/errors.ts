@@ -7,7 +7,7 @@ export interface ErrorDetail {
 /** An error a client caused or should know about; `app.onError` turns it into the JSON error body. */
 export class ApiError extends Error {
   override name = 'ApiError';
-  readonly status: 400 | 404 | 405 | 413 | 415 | 422 | 503;
+  readonly status: 400 | 404 | 405 | 408 | 413 | 415 | 422 | 503;
   readonly code: string;
   readonly details: ErrorDetail[];
   readonly headers: Record<string, string>;
@@ -28,6 +28,13 @@ export class ApiError extends Error {
 /** The body is not JSON. */
 export const createMalformedJsonError = () => new ApiError(400, 'malformed_json', 'The request body is not valid JSON.');
 
+/** The body ended before its declared length: the client closed the connection mid-body. */
+export const createIncompleteBodyError = () => new ApiError(400, 'incomplete_body', 'The request body ended before it was complete.');
+
+/** The request was not received within the server's time limit (headers and body). */
+export const createRequestTimeoutError = (timeoutMs: number) =>
+  new ApiError(408, 'request_timeout', `The request was not received within ${timeoutMs} ms.`);
+
 /** The body is not declared as JSON. */
 export const createUnsupportedMediaTypeError = () =>
   new ApiError(415, 'unsupported_media_type', 'The request body must be JSON, sent with Content-Type: application/json.');
@@ -35,12 +42,17 @@ export const createUnsupportedMediaTypeError = () =>
 /** The body or the batch exceeds a limit. */
 export const createTooLargeError = (message: string, details: ErrorDetail[] = []) => new ApiError(413, 'payload_too_large', message, { details });
 
-/** The JSON does not match the schema; each detail names one field, and `total` counts them all. */
-export const createValidationError = (details: ErrorDetail[], total = details.length) =>
+/**
+ * The JSON does not match the schema; each detail names one field. `more` says that checking stopped at the
+ * listed problems (validation stops there, so a bad batch costs no more than a good one).
+ */
+export const createValidationError = (details: ErrorDetail[], { more = false } = {}) =>
   new ApiError(
     422,
     'validation_failed',
-    `The request does not match the model's input schema (${total} problem${total === 1 ? '' : 's'}${total > details.length ? `; the first ${details.length} are listed` : ''}).`,
+    more
+      ? `The request does not match the model's input schema (more than ${details.length} problems; checking stopped at the first ${details.length}).`
+      : `The request does not match the model's input schema (${details.length} problem${details.length === 1 ? '' : 's'}).`,
     { details },
   );
 
@@ -53,6 +65,9 @@ export const createMethodNotAllowedError = (allowed: string[]) =>
 
 /** The model is not loaded yet, or the server is shutting down. */
 export const createNotReadyError = (message: string) => new ApiError(503, 'not_ready', message, { headers: { 'retry-after': '1' } });
+
+/** A budget of the process (requests or body bytes in flight, busy time) is spent: retry shortly, ideally elsewhere. */
+export const createOverloadedError = (message: string) => new ApiError(503, 'overloaded', message, { headers: { 'retry-after': '1' } });
 
 /** The JSON error body every failure answers with. */
 export function createErrorBody(code: string, message: string, details: ErrorDetail[] = []): { error: { code: string; message: string; details: ErrorDetail[] } } {

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
-import { createNotReadyError } from './errors.ts';
+import type { Admission } from './admission.ts';
+import { createNotReadyError, createOverloadedError } from './errors.ts';
 import type { AppEnv, ServingState } from './state.ts';
 import type { Telemetry } from './telemetry.ts';
 
@@ -17,15 +18,16 @@ export interface ProcessStats {
 export interface HealthOptions {
   state: ServingState;
   telemetry: Telemetry;
+  admission: Admission;
   getProcessStats: () => ProcessStats;
 }
 
 /**
  * GET /health (liveness: 200 while the process can answer, with the served model and its
- * telemetry) and GET /ready (readiness: 200 only once the model is loaded, verified and warm,
- * 503 while loading or draining).
+ * telemetry; never refused, however busy) and GET /ready (readiness: 200 only once the model is
+ * loaded, verified and warm; 503 while loading, draining, or shedding load).
  */
-export function createHealthRoutes({ state, telemetry, getProcessStats }: HealthOptions) {
+export function createHealthRoutes({ state, telemetry, admission, getProcessStats }: HealthOptions) {
   return new Hono<AppEnv>()
     .get('/health', (c) => {
       const { model } = state;
@@ -45,12 +47,14 @@ export function createHealthRoutes({ state, telemetry, getProcessStats }: Health
               },
         coldStart: { readySeconds: state.readySeconds ?? null, firstPredictSeconds: state.firstPredictSeconds ?? null },
         process: getProcessStats(),
+        admission: admission.getStats(),
         telemetry: telemetry.getHealth(),
       });
     })
     .get('/ready', (c) => {
       if (state.phase === 'loading') throw createNotReadyError('The model is still loading.');
       if (state.phase === 'draining') throw createNotReadyError('The server is shutting down.');
+      if (admission.isShedding()) throw createOverloadedError('The server is refusing requests over its budgets; send traffic elsewhere for now.');
       return c.json({ status: 'ready', model: { name: state.model!.name, version: state.model!.version } });
     });
 }

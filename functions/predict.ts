@@ -1,15 +1,13 @@
 import { zValidator } from '@hono/zod-validator';
 import { Hono, type MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import type { Instance } from '../lib/model/signature.ts';
+import type { Admission } from './admission.ts';
+import { getDeclaredBodyBytes, readBodyText, validateBatch } from './batch.ts';
 import { createNotReadyError, createTooLargeError, createUnsupportedMediaTypeError, createValidationError, type ErrorDetail } from './errors.ts';
 import type { ServedModel } from './model.ts';
 import type { AppEnv, ServingState } from './state.ts';
 import type { Telemetry } from './telemetry.ts';
-
-/** At most this many field errors are listed in one 422 answer; the message gives the total. */
-export const MAX_ERROR_DETAILS = 100;
 
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i;
 
@@ -35,8 +33,21 @@ export const predictResponseSchema = z.object({
 export interface PredictOptions {
   state: ServingState;
   telemetry: Telemetry;
+  admission: Admission;
   maxBatchInstances: number;
   maxBodyBytes: number;
+}
+
+/**
+ * Check a body's headers before reading it: JSON media type (415) and declared size (413). Returns the bytes
+ * to reserve for it: its Content-Length, or the whole limit when it is chunked. server.ts asks the same
+ * question before it sends `100 Continue`.
+ */
+export function checkBodyHeaders(header: (name: string) => string | undefined, maxBodyBytes: number): number {
+  if (!JSON_MEDIA_TYPE.test(header('content-type') ?? '')) throw createUnsupportedMediaTypeError();
+  const declared = getDeclaredBodyBytes(header);
+  if (declared !== undefined && declared > maxBodyBytes) throw createTooLargeError(`The request body exceeds ${maxBodyBytes} bytes.`);
+  return declared ?? maxBodyBytes;
 }
 
 type RequestBody = { instances: Record<string, unknown>[] };
@@ -52,7 +63,7 @@ function getFieldName(path: PropertyKey[]): string {
  * POST /predict: validate the batch against the served model's signature, score it, answer the
  * churn probability and decision per customer in request order.
  */
-export function createPredictRoutes({ state, telemetry, maxBatchInstances, maxBodyBytes }: PredictOptions) {
+export function createPredictRoutes({ state, telemetry, admission, maxBatchInstances, maxBodyBytes }: PredictOptions) {
   // The validator is built from the model's signature, so it is created once the model is loaded.
   let validatorModel: ServedModel | undefined;
   let validator: MiddlewareHandler<AppEnv, '/predict', PredictInput> | undefined;
@@ -65,19 +76,19 @@ export function createPredictRoutes({ state, telemetry, maxBatchInstances, maxBo
       (result) => {
         if (result.success) return;
         const issues = result.error.issues;
-        const details: ErrorDetail[] = issues.slice(0, MAX_ERROR_DETAILS).map((issue) => ({ path: issue.path.join('.') || '(body)', message: issue.message }));
+        const details: ErrorDetail[] = issues.map((issue) => ({ path: issue.path.join('.') || '(body)', message: issue.message }));
         const fields = new Set(issues.map((issue) => getFieldName(issue.path)));
         // An unseen category is a string outside the allowed values (not a missing or mistyped field).
-        const instances = (result.data as { instances?: unknown }).instances;
+        const instances = (result.data as { instances?: unknown } | null)?.instances;
         const isUnseen = (path: PropertyKey[]) =>
           path[0] === 'instances' && path.length === 3 && categories.has(String(path[2])) && Array.isArray(instances) &&
           typeof (instances[path[1] as number] as Record<string, unknown> | undefined)?.[String(path[2])] === 'string';
         const unseen = new Set(issues.filter((issue) => isUnseen(issue.path)).map((issue) => String(issue.path[2])));
         telemetry.recordValidationErrors([...fields], [...unseen]);
-        throw createValidationError(details, issues.length);
+        throw createValidationError(details, { more: (result as { more?: boolean }).more === true });
       },
       {
-        validationFunction: (schema, value) => {
+        validationFunction: (_schema, value) => {
           const instances = (value as { instances?: unknown } | null)?.instances;
           if (Array.isArray(instances) && instances.length > maxBatchInstances) {
             telemetry.recordValidationErrors(['instances'], []);
@@ -85,40 +96,31 @@ export function createPredictRoutes({ state, telemetry, maxBatchInstances, maxBo
               { path: 'instances', message: `expected at most ${maxBatchInstances} customers` },
             ]);
           }
-          return schema.safeParse(value);
+          // The body may have arrived in a later turn of the event loop than the request was admitted in.
+          admission.checkBusy();
+          const batch = validateBatch(value, model.instanceSchema);
+          return batch.ok ? { success: true as const, data: { instances: batch.instances } } : { success: false as const, error: batch.error, more: batch.more };
         },
       },
     );
   };
 
-  const tooLarge = () => createTooLargeError(`The request body exceeds ${maxBodyBytes} bytes.`);
-  const streamingLimit = bodyLimit({
-    maxSize: maxBodyBytes,
-    onError: () => {
-      throw tooLarge();
-    },
-  });
-
-  // One middleware checks the media type and the size from the headers, synchronously, then runs
-  // the zod validator: every extra async layer costs each request a few promises. With a
-  // Content-Length the body stays on the adapter's fast path; only a chunked body is counted as it
-  // streams (hono's bodyLimit).
-  const validate: MiddlewareHandler<AppEnv, '/predict', PredictInput> = (c, next) => {
+  // Headers are checked before anything is read or reserved; then the body is admitted against the
+  // process's budgets, read (bounded, never a 5xx when the client gives up) and validated.
+  const validate: MiddlewareHandler<AppEnv, '/predict', PredictInput> = async (c, next) => {
     const model = state.model;
     if (model === undefined || state.phase === 'loading') throw createNotReadyError('The model is still loading.');
     if (validatorModel !== model) {
       validator = createValidator(model);
       validatorModel = model;
     }
-    if (!JSON_MEDIA_TYPE.test(c.req.header('content-type') ?? '')) throw createUnsupportedMediaTypeError();
-    const length = c.req.header('content-length');
-    if (length === undefined || c.req.header('transfer-encoding') !== undefined) {
-      return streamingLimit(c, async () => {
-        await validator!(c, next);
-      });
+    const release = admission.admit(checkBodyHeaders((name) => c.req.header(name), maxBodyBytes));
+    try {
+      await readBodyText(c.req, maxBodyBytes);
+      await validator!(c, next);
+    } finally {
+      release();
     }
-    if (Number(length) > maxBodyBytes) throw tooLarge();
-    return validator!(c, next);
   };
 
   return new Hono<AppEnv>().post(

@@ -1,8 +1,11 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Instance } from '../lib/model/signature.ts';
+import type { ShedReason } from './admission.ts';
 import type { ServedModel } from './model.ts';
 
 const PREDICT_ROUTE = '/predict';
+/** Node's client error codes kept as label values; any other is counted as `other` (bounded cardinality). */
+const CONNECTION_ERROR_CODES = new Set(['ERR_HTTP_REQUEST_TIMEOUT', 'ECONNRESET', 'HPE_HEADER_OVERFLOW', 'HPE_INVALID_METHOD', 'HPE_INVALID_URL', 'HPE_INVALID_HEADER_TOKEN', 'HPE_INVALID_CONTENT_LENGTH', 'HPE_UNEXPECTED_CONTENT_LENGTH', 'HPE_INVALID_CHUNK_SIZE', 'HPE_INVALID_VERSION', 'HPE_INVALID_CONSTANT', 'HPE_CLOSED_CONNECTION', 'HPE_INVALID_TRANSFER_ENCODING', 'HPE_INVALID_EOF_STATE']);
 
 /** Request duration buckets in seconds: fine below a millisecond, where /predict answers. */
 export const DURATION_BUCKETS_SECONDS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
@@ -53,6 +56,10 @@ export interface Telemetry {
   recordPredictions(instances: Instance[], probabilities: Float64Array, threshold: number): void;
   /** A rejected request: each offending field once; `unseenCategories` are category fields given an unknown value. */
   recordValidationErrors(fields: string[], unseenCategories: string[]): void;
+  /** A request refused with 503 because a budget of the process was spent. */
+  recordShed(reason: ShedReason): void;
+  /** A connection closed for a protocol-level client error (Node's code: a timeout, malformed HTTP, a reset). */
+  recordConnectionError(code: string): void;
   getHealth(): HealthTelemetry;
 }
 
@@ -95,6 +102,18 @@ export function createTelemetry({ collectProcessMetrics = true }: { collectProce
     name: 'churn_model_info',
     help: 'The served model version; always 1.',
     labelNames: ['name', 'version', 'digest'] as const,
+    registers: [registry],
+  });
+  const shedTotal = new Counter({
+    name: 'http_requests_shed_total',
+    help: 'Requests refused with 503 before being read, by the budget that was spent (requests, body_bytes, busy).',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  const connectionErrors = new Counter({
+    name: 'http_connection_errors_total',
+    help: 'Connections closed for a client error before a request reached the app, by Node code (e.g. ERR_HTTP_REQUEST_TIMEOUT).',
+    labelNames: ['code'] as const,
     registers: [registry],
   });
   const modelLoadSeconds = new Gauge({ name: 'churn_model_load_seconds', help: 'Time to fetch, verify and compile the served model.', registers: [registry] });
@@ -188,6 +207,12 @@ export function createTelemetry({ collectProcessMetrics = true }: { collectProce
         unseen[feature] = (unseen[feature] ?? 0) + 1;
         unseenCategory.labels(feature).inc();
       }
+    },
+    recordShed(reason) {
+      shedTotal.labels(reason).inc();
+    },
+    recordConnectionError(code) {
+      connectionErrors.labels(CONNECTION_ERROR_CODES.has(code) ? code : 'other').inc();
     },
     getHealth() {
       return {

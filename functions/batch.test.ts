@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { createInstanceSchema } from '../lib/model/signature.ts';
+import { TEST_SIGNATURE } from '../tests/fixtures.ts';
+import { readDataset } from '../training/dataset.ts';
+import { MAX_ERROR_DETAILS, getDeclaredBodyBytes, validateBatch } from './batch.ts';
+
+const schema = createInstanceSchema(TEST_SIGNATURE);
+const customers = (await readDataset('training/data/telco-churn.csv')).instances.slice(0, 50);
+
+describe('validateBatch', () => {
+  it('returns the validated customers, without unknown fields', () => {
+    const result = validateBatch({ instances: [{ ...customers[0], id: 'x' }, customers[1]] }, schema);
+    expect(result).toEqual({ ok: true, instances: [customers[0], customers[1]] });
+  });
+
+  it('stops checking once it knows more problems than it reports', () => {
+    // Each customer records whether validation looked at it: an empty one has 19 problems.
+    const looked: number[] = [];
+    const instances = Array.from({ length: 1000 }, (_, i) => ({
+      get female() {
+        looked.push(i);
+        return undefined;
+      },
+    }));
+    const result = validateBatch({ instances }, schema);
+    if (result.ok) throw new Error('expected problems');
+    expect(result.error.issues).toHaveLength(MAX_ERROR_DETAILS);
+    expect(result.more).toBe(true);
+    // 19 problems each: the sixth customer takes the count past 100, and checking stops there.
+    expect(looked).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it('says there are no more problems when it found them all', () => {
+    const result = validateBatch({ instances: [{ ...customers[0], tenure: -1 }, customers[1]] }, schema);
+    expect(result).toMatchObject({ ok: false, more: false });
+    if (!result.ok) expect(result.error.issues.map((issue) => [issue.path.join('.'), issue.message])).toEqual([['instances.0.tenure', 'expected an integer >= 0']]);
+  });
+
+  it.each([null, 3, 'x', [], [{}]])('refuses a body that is not an object (%j) without throwing', (body) => {
+    const result = validateBatch(body, schema);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.error.issues[0]!.path).toEqual([]);
+  });
+});
+
+describe('getDeclaredBodyBytes', () => {
+  const headers = (values: Record<string, string>) => (name: string) => values[name];
+  it('reads Content-Length, and knows nothing of a chunked body or one without a length', () => {
+    expect(getDeclaredBodyBytes(headers({ 'content-length': '42' }))).toBe(42);
+    expect(getDeclaredBodyBytes(headers({ 'content-length': '42', 'transfer-encoding': 'chunked' }))).toBeUndefined();
+    expect(getDeclaredBodyBytes(headers({}))).toBeUndefined();
+  });
+});

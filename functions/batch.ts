@@ -1,0 +1,83 @@
+import type { HonoRequest } from 'hono';
+import { z } from 'zod';
+import type { Instance } from '../lib/model/signature.ts';
+import { ApiError, createIncompleteBodyError, createTooLargeError } from './errors.ts';
+
+/** At most this many field errors are listed in one 422 answer; validation stops once it has found more. */
+export const MAX_ERROR_DETAILS = 100;
+
+/** The result of checking a batch: the validated customers, or the problems found before checking stopped. */
+export type BatchResult = { ok: true; instances: Instance[] } | { ok: false; error: z.ZodError; more: boolean };
+
+const refuse = (path: PropertyKey[], message: string): BatchResult => ({ ok: false, error: new z.ZodError([{ code: 'custom', path, message, input: undefined }]), more: false });
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Check `{"instances": [customer, ...]}` against the served signature, customer by customer, and stop once
+ * more than `maxIssues` problems are known: a batch of 1,000 empty objects is refused after a few of them
+ * instead of after 19,000 issues, so an invalid batch costs no more than a valid one. The caller checks the
+ * batch size first (413).
+ */
+export function validateBatch(body: unknown, instanceSchema: z.ZodObject, { maxIssues = MAX_ERROR_DETAILS } = {}): BatchResult {
+  if (!isRecord(body)) return refuse([], 'expected an object with an "instances" array');
+  const { instances } = body;
+  if (!Array.isArray(instances)) return refuse(['instances'], 'expected an array of customers');
+  if (instances.length === 0) return refuse(['instances'], 'expected at least one customer');
+  const valid = new Array<Instance>(instances.length);
+  const issues: z.core.$ZodIssue[] = [];
+  for (let i = 0; i < instances.length && issues.length <= maxIssues; i++) {
+    const result = instanceSchema.safeParse(instances[i]);
+    if (result.success) valid[i] = result.data as Instance;
+    else for (const issue of result.error.issues) issues.push({ ...issue, path: ['instances', i, ...issue.path] });
+  }
+  if (issues.length === 0) return { ok: true, instances: valid };
+  return { ok: false, error: new z.ZodError(issues.slice(0, maxIssues)), more: issues.length > maxIssues };
+}
+
+/** The size a body will have, from its headers: its Content-Length, or undefined when it streams without one (chunked). */
+export function getDeclaredBodyBytes(header: (name: string) => string | undefined): number | undefined {
+  const length = header('content-length');
+  return length === undefined || header('transfer-encoding') !== undefined ? undefined : Number(length);
+}
+
+/** A client that stops sending mid-body is its own problem (400); a 408 attached by the server's timeout stays a 408. */
+const toBodyError = (error: unknown) => (error instanceof ApiError ? error : createIncompleteBodyError());
+
+/**
+ * Read a request body as text, at most `maxBytes`, and leave it where `c.req.json()` finds it. A body with
+ * a Content-Length (already checked against the limit) takes the adapter's direct read; any other is
+ * counted while it streams and refused with 413 once past the limit (what is left is discarded by the
+ * adapter after the answer). A body that ends early never becomes a 500.
+ */
+export async function readBodyText(request: HonoRequest, maxBytes: number): Promise<string> {
+  if (getDeclaredBodyBytes((name) => request.header(name)) !== undefined) {
+    try {
+      return await request.text();
+    } catch (error) {
+      throw toBodyError(error);
+    }
+  }
+  const reader = request.raw.body?.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  if (reader !== undefined) {
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        total += value.byteLength;
+        if (total > maxBytes) throw createTooLargeError(`The request body exceeds ${maxBytes} bytes.`);
+        chunks.push(value);
+      }
+    } catch (error) {
+      throw toBodyError(error);
+    } finally {
+      reader.releaseLock();
+    }
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  // Hono caches bodies as promises (its BodyCache type says the resolved value); c.req.json() reads this one.
+  (request.bodyCache as Record<string, unknown>).text = Promise.resolve(text);
+  return text;
+}
