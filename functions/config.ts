@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SMALL_BODY_RESERVE_SHARE } from './admission.ts';
 
 const VERSION_OR_ALIAS = /^(\d+\.\d+\.\d+|[a-z][a-z0-9-]*)$/;
 
@@ -19,10 +20,25 @@ const configSchema = z.object({
   MAX_BODY_BYTES: integer('MAX_BODY_BYTES', 1024, 256 * 1024 * 1024).optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error'], { error: 'LOG_LEVEL must be debug, info, warn or error' }).default('info'),
   DRAIN_TIMEOUT_MS: integer('DRAIN_TIMEOUT_MS', 0, 600_000).default(10_000),
+  HEADERS_TIMEOUT_MS: integer('HEADERS_TIMEOUT_MS', 100, 600_000).default(5_000),
+  REQUEST_TIMEOUT_MS: integer('REQUEST_TIMEOUT_MS', 100, 600_000).default(10_000),
+  MEMORY_LIMIT_BYTES: integer('MEMORY_LIMIT_BYTES', 64 * 1024 * 1024, 2 ** 50).optional(),
+  MAX_INFLIGHT_REQUESTS: integer('MAX_INFLIGHT_REQUESTS', 1, 1_000_000).default(256),
+  MAX_INFLIGHT_BODY_BYTES: integer('MAX_INFLIGHT_BODY_BYTES', 1024, 2 ** 40).optional(),
+  MAX_BUSY_MS: integer('MAX_BUSY_MS', 1, 60_000).default(250),
 });
 
 /** A rough upper bound of one customer's JSON, used to size the default body limit from the batch limit. */
 const BYTES_PER_INSTANCE = 1024;
+/** The memory the defaults are sized for when MEMORY_LIMIT_BYTES is unset: the chart's default limit. */
+export const DEFAULT_MEMORY_LIMIT_BYTES = 256 * 1024 * 1024;
+/**
+ * What the process needs besides request bodies, measured by `npm run chaos` (README, "Hostile clients"):
+ * RSS after start plus the heap a burst of 1,000-customer batches grows, plus connection buffers.
+ */
+export const RESERVED_MEMORY_BYTES = 192 * 1024 * 1024;
+/** Request bodies in flight may use at most this share of what is left (the rest is slack for the estimate). */
+const BODY_SHARE = 0.5;
 
 /** The server's settings, read once from the environment and validated. */
 export interface Config {
@@ -37,6 +53,13 @@ export interface Config {
   maxBodyBytes: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   drainTimeoutMs: number;
+  /** Time a client has to send a request's headers, and the whole request (headers and body). */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  /** Budgets of admission control (admission.ts). */
+  maxInflightRequests: number;
+  maxInflightBodyBytes: number;
+  maxBusyMs: number;
 }
 
 /** Raised with every invalid variable at once, one per line. */
@@ -56,6 +79,15 @@ export function readConfig(env: Record<string, string | undefined>, defaultRegis
     throw new ConfigError(result.error.issues.map((issue) => issue.message).join('\n'));
   }
   const values = result.data;
+  if (values.REQUEST_TIMEOUT_MS < values.HEADERS_TIMEOUT_MS) throw new ConfigError('REQUEST_TIMEOUT_MS must be at least HEADERS_TIMEOUT_MS');
+  const maxBodyBytes = values.MAX_BODY_BYTES ?? Math.max(64 * 1024, values.MAX_BATCH_INSTANCES * BYTES_PER_INSTANCE);
+  const memoryLimit = values.MEMORY_LIMIT_BYTES ?? DEFAULT_MEMORY_LIMIT_BYTES;
+  // A body of the largest size must fit in the part of the budget large bodies may use.
+  const leastBodyBudget = Math.ceil(maxBodyBytes / (1 - SMALL_BODY_RESERVE_SHARE));
+  const maxInflightBodyBytes = values.MAX_INFLIGHT_BODY_BYTES ?? Math.max(leastBodyBudget, Math.floor((memoryLimit - RESERVED_MEMORY_BYTES) * BODY_SHARE));
+  if (maxInflightBodyBytes < leastBodyBudget) {
+    throw new ConfigError(`MAX_INFLIGHT_BODY_BYTES must be at least ${leastBodyBudget}, or no body of MAX_BODY_BYTES (${maxBodyBytes}) could ever be admitted`);
+  }
   return {
     port: values.PORT,
     host: values.HOST,
@@ -64,8 +96,13 @@ export function readConfig(env: Record<string, string | undefined>, defaultRegis
     modelVersion: values.MODEL_VERSION,
     modelDigest: values.MODEL_DIGEST,
     maxBatchInstances: values.MAX_BATCH_INSTANCES,
-    maxBodyBytes: values.MAX_BODY_BYTES ?? Math.max(64 * 1024, values.MAX_BATCH_INSTANCES * BYTES_PER_INSTANCE),
+    maxBodyBytes,
     logLevel: values.LOG_LEVEL,
     drainTimeoutMs: values.DRAIN_TIMEOUT_MS,
+    headersTimeoutMs: values.HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: values.REQUEST_TIMEOUT_MS,
+    maxInflightRequests: values.MAX_INFLIGHT_REQUESTS,
+    maxInflightBodyBytes,
+    maxBusyMs: values.MAX_BUSY_MS,
   };
 }

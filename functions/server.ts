@@ -1,12 +1,16 @@
-import { serve } from '@hono/node-server';
-import type { Server } from 'node:http';
+import { createAdaptorServer } from '@hono/node-server';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Server as NetServer, type AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { createApp } from './app.ts';
+import { createAdmission } from './admission.ts';
+import { ROUTE_METHODS, createApp } from './app.ts';
 import { ConfigError, readConfig } from './config.ts';
+import { createErrorBody, createRequestTimeoutError } from './errors.ts';
 import { createLogger } from './logger.ts';
 import type { Instance } from '../lib/model/signature.ts';
 import { createExampleInstance, loadServedModel } from './model.ts';
+import { checkBodyHeaders } from './predict.ts';
 import { createServingState } from './state.ts';
 import { createTelemetry } from './telemetry.ts';
 
@@ -14,6 +18,22 @@ import { createTelemetry } from './telemetry.ts';
 const QUIET_MS = 100;
 /** How often draining checks for activity and connections left. */
 const DRAIN_POLL_MS = 20;
+/** How often Node checks connections against the header and request timeouts (its default, 30 s, would let a 10 s timeout run 40 s). */
+const CONNECTIONS_CHECK_INTERVAL_MS = 1000;
+/** How long a connection whose request was refused with 503 is not read from: the Retry-After the answer states. */
+const RETRY_AFTER_MS = 1000;
+
+/** The raw answer to a connection-level client error (no request reached the app), in the API's error format. */
+function createRawErrorAnswer(code: string): string {
+  const [status, reason, errorCode, message] =
+    code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Request Timeout', 'request_timeout', 'The request was not received in time.']
+      : code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large', 'headers_too_large', 'The request headers are too large.']
+        : [400, 'Bad Request', 'bad_request', 'The request is not valid HTTP/1.1.'];
+  const body = JSON.stringify(createErrorBody(errorCode, message));
+  return `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+}
 
 const seconds = () => performance.now() / 1000;
 // If the log reader goes away (EPIPE), keep serving and stop logging rather than crash.
@@ -44,10 +64,17 @@ export async function startServer(): Promise<void> {
   log = createLogger({ level: config.logLevel, write });
   const state = createServingState();
   const telemetry = createTelemetry();
+  const admission = createAdmission({
+    maxInflightRequests: config.maxInflightRequests,
+    maxInflightBodyBytes: config.maxInflightBodyBytes,
+    maxBusyMs: config.maxBusyMs,
+    onShed: (reason) => telemetry.recordShed(reason),
+  });
   const app = createApp({
     state,
     telemetry,
     logger: log,
+    admission,
     maxBatchInstances: config.maxBatchInstances,
     maxBodyBytes: config.maxBodyBytes,
     getProcessStats: () => {
@@ -100,20 +127,80 @@ export async function startServer(): Promise<void> {
     exit(0);
   };
 
-  // Listen first: /health answers and /ready says 503 while the model loads.
-  const server = await new Promise<Server>((resolve, reject) => {
-    const started = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(started as Server));
-    started.once('error', reject);
-  });
+  // Every request must arrive within seconds: slow or stalled clients are cut, so they cannot hold
+  // connections, body bytes and memory for Node's default 300 s.
+  const server = createAdaptorServer({
+    fetch: app.fetch,
+    hostname: config.host,
+    serverOptions: { headersTimeout: config.headersTimeoutMs, requestTimeout: config.requestTimeoutMs, connectionsCheckingInterval: CONNECTIONS_CHECK_INTERVAL_MS },
+  }) as Server;
+  // The exchange in progress on each connection, for the client error handler below.
+  const exchanges = new WeakMap<Duplex, { request: IncomingMessage; response: ServerResponse }>();
   server.on('connection', () => {
     lastActivity = performance.now();
   });
-  server.on('request', (_request, response) => {
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
     inFlight++;
     lastActivity = performance.now();
+    exchanges.set(request.socket, { request, response });
     response.once('close', () => {
       inFlight--;
       lastActivity = performance.now();
+    });
+    // A keep-alive client refused with 503 would send its next request at once: 2,000 eager connections
+    // could then fill every turn of the event loop with refusals. Such a connection is not read from for
+    // the Retry-After it was told, once its request is read (an unread body is discarded first, so the
+    // client can read the answer).
+    if (request.method === 'POST') {
+      response.once('finish', () => {
+        if (response.statusCode !== 503 || state.phase === 'draining') return;
+        const hold = () => {
+          const socket = request.socket;
+          if (socket.destroyed) return;
+          socket.pause();
+          setTimeout(() => socket.resume(), RETRY_AFTER_MS).unref();
+        };
+        if (request.complete) hold();
+        else request.once('end', hold);
+      });
+    }
+  });
+  // Expect: 100-continue: invite the body only when it would be accepted; otherwise the app answers at
+  // once (413, 415, 503...) and the client never sends it.
+  server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => {
+    const path = (request.url ?? '').split('?', 1)[0]!;
+    let accepted = false;
+    if (request.method === 'POST' && ROUTE_METHODS[path]?.includes('POST') && state.phase === 'ready') {
+      try {
+        accepted = admission.wouldAdmit(checkBodyHeaders((name) => request.headers[name] as string | undefined, config.maxBodyBytes));
+      } catch {
+        accepted = false;
+      }
+    }
+    if (accepted) response.writeContinue();
+    server.emit('request', request, response);
+  });
+  // Errors before or outside the app: malformed HTTP, header or request timeouts, resets. Answered as
+  // Node's default would, in the API's error format; a request being read learns that it timed out (a
+  // 408 in its log line and metrics, not a generic failure); each is counted.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    const code = error.code ?? 'unknown';
+    const exchange = exchanges.get(socket);
+    const pending = exchange !== undefined && !exchange.response.headersSent;
+    telemetry.recordConnectionError(code);
+    log.debug('client error', { code });
+    if (code !== 'ECONNRESET' && socket.writable && (exchange === undefined || pending)) socket.write(createRawErrorAnswer(code));
+    // Destroying an unfinished request destroys its socket too, so this comes after the answer.
+    if (code === 'ERR_HTTP_REQUEST_TIMEOUT' && pending && !exchange.request.complete) exchange.request.destroy(createRequestTimeoutError(config.requestTimeoutMs));
+    socket.destroy();
+  });
+
+  // Listen first: /health answers and /ready says 503 while the model loads.
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
     });
   });
   process.on('SIGTERM', () => void drain('SIGTERM'));
