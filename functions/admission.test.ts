@@ -11,15 +11,15 @@ function createTestAdmission(options: { maxInflightRequests?: number; maxInfligh
     maxInflightBodyBytes: options.maxInflightBodyBytes ?? 8 * SMALL_BODY_BYTES,
     maxBusyMs: options.maxBusyMs ?? 100,
     now: () => clock,
-    afterTurn: (callback) => pending.push(callback),
+    afterPoll: (callback) => pending.push(callback),
     onShed: (reason) => shed.push(reason),
   });
-  const endTurn = () => {
+  const poll = () => {
     const callbacks = pending;
     pending = [];
     for (const callback of callbacks) callback();
   };
-  return { admission, shed, endTurn, advance: (ms: number) => (clock += ms) };
+  return { admission, shed, poll, advance: (ms: number) => (clock += ms) };
 }
 
 const refusalOf = (action: () => unknown) => {
@@ -58,17 +58,44 @@ describe('createAdmission', () => {
     expect(() => admission.admit(SMALL_BODY_BYTES)).toThrow();
   });
 
-  it('refuses once one event-loop turn has been busy for the budget, and admits again in the next turn', () => {
-    const { admission, shed, endTurn, advance } = createTestAdmission({ maxBusyMs: 100 });
-    admission.admit(10)();
-    advance(60);
-    admission.admit(10)();
-    advance(50);
-    expect(() => admission.admit(10)).toThrow();
-    expect(() => admission.checkBusy()).toThrow();
-    expect(shed).toEqual(['busy', 'busy']);
-    endTurn();
-    expect(() => admission.admit(10)).not.toThrow();
+  it('runs work at once while the turn has time, then makes it wait, first come first served, for later turns', async () => {
+    const { admission, poll, advance } = createTestAdmission({ maxBusyMs: 100 });
+    const ran: string[] = [];
+    // Each request does 60 ms of work between waitForTurn and endWork.
+    const request = async (name: string) => {
+      const turn = admission.waitForTurn();
+      if (turn !== undefined) await turn;
+      ran.push(name);
+      advance(60);
+      admission.endWork();
+    };
+    const requests = ['a', 'b', 'c', 'd', 'e'].map((name) => request(name));
+    await Promise.resolve();
+    // a and b fit in the first 100 ms (b starts at 60 ms); c, d and e wait.
+    expect(ran).toEqual(['a', 'b']);
+    expect(admission.getStats().waiting).toBe(3);
+    poll(); // the loop polled for I/O: a new turn resumes the first in line, which runs c then d
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(ran).toEqual(['a', 'b', 'c', 'd']);
+    poll();
+    await Promise.all(requests);
+    expect(ran).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(admission.getStats().waiting).toBe(0);
+  });
+
+  it('never lets a newcomer overtake a waiting request, even in a turn with time left', async () => {
+    const { admission, poll, advance } = createTestAdmission({ maxBusyMs: 100 });
+    expect(admission.waitForTurn()).toBeUndefined();
+    advance(150);
+    admission.endWork();
+    const first = admission.waitForTurn();
+    expect(first).toBeInstanceOf(Promise);
+    poll();
+    // The new turn resumed the waiting request; a newcomer waits behind anything still queued.
+    await first;
+    expect(admission.getStats().waiting).toBe(0);
+    expect(admission.waitForTurn()).toBeUndefined();
   });
 
   it('says it would admit without reserving or counting a refusal', () => {
@@ -86,7 +113,7 @@ describe('createAdmission', () => {
     admission.admit(1);
     expect(() => admission.admit(1)).toThrow();
     expect(admission.isShedding()).toBe(true);
-    expect(admission.getStats()).toMatchObject({ shedding: true, shed: { requests: 1, body_bytes: 0, busy: 0 } });
+    expect(admission.getStats()).toMatchObject({ shedding: true, shed: { requests: 1, body_bytes: 0 } });
     advance(SHEDDING_HOLD_MS);
     expect(admission.isShedding()).toBe(false);
   });

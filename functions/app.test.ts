@@ -202,6 +202,22 @@ describe('routing and errors', () => {
     expect(lines.join('')).not.toContain('unhandled error');
   });
 
+  it('makes work wait for a later turn of the event loop once a turn is busy, and skips it for a client that left', async () => {
+    let clock = 0;
+    const admission = createAdmission({ maxInflightRequests: 10, maxInflightBodyBytes: 1024 * 1024, maxBusyMs: 5, now: () => (clock += 10) });
+    const { app, lines } = createTestApp({ admission });
+    const body = JSON.stringify({ instances: customers.slice(0, 1) });
+    const leaving = new AbortController();
+    const requests = [0, 1, 2].map((i) =>
+      app.request('/predict', { method: 'POST', body, headers: { 'content-type': 'application/json' }, ...(i === 1 ? { signal: leaving.signal } : {}) }),
+    );
+    leaving.abort();
+    const statuses = await Promise.all(requests.map(async (request) => (await request).status));
+    expect(statuses).toEqual([200, 400, 200]);
+    expect(lines.some((line) => line.includes('"status":400'))).toBe(true);
+    expect(admission.getStats()).toMatchObject({ waiting: 0, inflightRequests: 0 });
+  });
+
   it('answers 503 with Retry-After once a budget is spent, and /ready turns 503 while shedding', async () => {
     let clock = 0;
     const admission = createAdmission({ maxInflightRequests: 1, maxInflightBodyBytes: 1024 * 1024, maxBusyMs: 60_000, now: () => clock });

@@ -6,8 +6,13 @@ const MIB = 1024 * 1024;
 describe('readConfig', () => {
   it('takes defaults sized for the chart: seconds-long timeouts and a body budget from the memory limit', () => {
     const config = readConfig({}, '/registry');
-    expect(config).toMatchObject({ port: 8080, registry: '/registry', maxBodyBytes: 1_024_000, headersTimeoutMs: 5000, requestTimeoutMs: 10_000, maxInflightRequests: 256, maxBusyMs: 250 });
+    expect(config).toMatchObject({ port: 8080, registry: '/registry', maxBodyBytes: 1_024_000, headersTimeoutMs: 5000, requestTimeoutMs: 10_000, maxInflightRequests: 256, maxBusyMs: 10 });
     expect(config.maxInflightBodyBytes).toBe((DEFAULT_MEMORY_LIMIT_BYTES - RESERVED_MEMORY_BYTES) / 2);
+  });
+
+  it('sizes the body budget for the container limit it is given, unless MEMORY_LIMIT_BYTES says otherwise', () => {
+    expect(readConfig({}, '/r', 512 * MIB)).toMatchObject({ memoryLimitBytes: 512 * MIB, maxInflightBodyBytes: (512 * MIB - RESERVED_MEMORY_BYTES) / 2 });
+    expect(readConfig({ MEMORY_LIMIT_BYTES: String(256 * MIB) }, '/r', 512 * MIB).memoryLimitBytes).toBe(256 * MIB);
   });
 
   it('grows the body budget with MEMORY_LIMIT_BYTES, and never below one largest body', () => {

@@ -25,12 +25,13 @@ const configSchema = z.object({
   MEMORY_LIMIT_BYTES: integer('MEMORY_LIMIT_BYTES', 64 * 1024 * 1024, 2 ** 50).optional(),
   MAX_INFLIGHT_REQUESTS: integer('MAX_INFLIGHT_REQUESTS', 1, 1_000_000).default(256),
   MAX_INFLIGHT_BODY_BYTES: integer('MAX_INFLIGHT_BODY_BYTES', 1024, 2 ** 40).optional(),
-  MAX_BUSY_MS: integer('MAX_BUSY_MS', 1, 60_000).default(250),
+  MAX_BUSY_MS: integer('MAX_BUSY_MS', 1, 60_000).default(10),
+  LISTENERS: integer('LISTENERS', 1, 64).default(8),
 });
 
 /** A rough upper bound of one customer's JSON, used to size the default body limit from the batch limit. */
 const BYTES_PER_INSTANCE = 1024;
-/** The memory the defaults are sized for when MEMORY_LIMIT_BYTES is unset: the chart's default limit. */
+/** The memory the defaults are sized for when neither MEMORY_LIMIT_BYTES nor a cgroup limit says: the chart's default limit. */
 export const DEFAULT_MEMORY_LIMIT_BYTES = 256 * 1024 * 1024;
 /**
  * What the process needs besides request bodies, measured by `npm run chaos` (README, "Hostile clients"):
@@ -56,10 +57,14 @@ export interface Config {
   /** Time a client has to send a request's headers, and the whole request (headers and body). */
   headersTimeoutMs: number;
   requestTimeoutMs: number;
+  /** The memory the process may use, from MEMORY_LIMIT_BYTES or the container's limit. */
+  memoryLimitBytes: number;
   /** Budgets of admission control (admission.ts). */
   maxInflightRequests: number;
   maxInflightBodyBytes: number;
   maxBusyMs: number;
+  /** Listening sockets on the port (SO_REUSEPORT), each accepting one connection per event-loop turn. */
+  listeners: number;
 }
 
 /** Raised with every invalid variable at once, one per line. */
@@ -69,10 +74,11 @@ export class ConfigError extends Error {
 
 /**
  * Read the configuration from environment variables. Unset variables take their defaults; the
- * registry defaults to `defaultRegistry` (the committed `model-registry/`). Empty strings count as
- * unset, as Kubernetes renders optional values.
+ * registry defaults to `defaultRegistry` (the committed `model-registry/`) and the memory limit to
+ * `memoryLimitBytes` (the container's, when it has one). Empty strings count as unset, as Kubernetes
+ * renders optional values.
  */
-export function readConfig(env: Record<string, string | undefined>, defaultRegistry: string): Config {
+export function readConfig(env: Record<string, string | undefined>, defaultRegistry: string, memoryLimitBytes = DEFAULT_MEMORY_LIMIT_BYTES): Config {
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const result = configSchema.safeParse(present);
   if (!result.success) {
@@ -81,7 +87,7 @@ export function readConfig(env: Record<string, string | undefined>, defaultRegis
   const values = result.data;
   if (values.REQUEST_TIMEOUT_MS < values.HEADERS_TIMEOUT_MS) throw new ConfigError('REQUEST_TIMEOUT_MS must be at least HEADERS_TIMEOUT_MS');
   const maxBodyBytes = values.MAX_BODY_BYTES ?? Math.max(64 * 1024, values.MAX_BATCH_INSTANCES * BYTES_PER_INSTANCE);
-  const memoryLimit = values.MEMORY_LIMIT_BYTES ?? DEFAULT_MEMORY_LIMIT_BYTES;
+  const memoryLimit = values.MEMORY_LIMIT_BYTES ?? memoryLimitBytes;
   // A body of the largest size must fit in the part of the budget large bodies may use.
   const leastBodyBudget = Math.ceil(maxBodyBytes / (1 - SMALL_BODY_RESERVE_SHARE));
   const maxInflightBodyBytes = values.MAX_INFLIGHT_BODY_BYTES ?? Math.max(leastBodyBudget, Math.floor((memoryLimit - RESERVED_MEMORY_BYTES) * BODY_SHARE));
@@ -101,8 +107,10 @@ export function readConfig(env: Record<string, string | undefined>, defaultRegis
     drainTimeoutMs: values.DRAIN_TIMEOUT_MS,
     headersTimeoutMs: values.HEADERS_TIMEOUT_MS,
     requestTimeoutMs: values.REQUEST_TIMEOUT_MS,
+    memoryLimitBytes: memoryLimit,
     maxInflightRequests: values.MAX_INFLIGHT_REQUESTS,
     maxInflightBodyBytes,
     maxBusyMs: values.MAX_BUSY_MS,
+    listeners: values.LISTENERS,
   };
 }

@@ -17,7 +17,11 @@ export class ApiError extends Error {
     message: string,
     { details = [], headers = {} }: { details?: ErrorDetail[]; headers?: Record<string, string> } = {},
   ) {
+    // An answer to a client, not a fault: no stack trace, whose capture cost ~25 µs per 503 under a flood.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = stackTraceLimit;
     this.status = status;
     this.code = code;
     this.details = details;
@@ -30,6 +34,9 @@ export const createMalformedJsonError = () => new ApiError(400, 'malformed_json'
 
 /** The body ended before its declared length: the client closed the connection mid-body. */
 export const createIncompleteBodyError = () => new ApiError(400, 'incomplete_body', 'The request body ended before it was complete.');
+
+/** The client closed its connection while its request waited for its turn: nobody is left to answer. */
+export const createClientGoneError = () => new ApiError(400, 'client_closed_request', 'The client closed the connection before its request was answered.');
 
 /** The request was not received within the server's time limit (headers and body). */
 export const createRequestTimeoutError = (timeoutMs: number) =>

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Instance } from '../lib/model/signature.ts';
 import type { Admission } from './admission.ts';
 import { getDeclaredBodyBytes, readBodyText, validateBatch } from './batch.ts';
-import { createNotReadyError, createTooLargeError, createUnsupportedMediaTypeError, createValidationError, type ErrorDetail } from './errors.ts';
+import { createClientGoneError, createNotReadyError, createTooLargeError, createUnsupportedMediaTypeError, createValidationError, type ErrorDetail } from './errors.ts';
 import type { ServedModel } from './model.ts';
 import type { AppEnv, ServingState } from './state.ts';
 import type { Telemetry } from './telemetry.ts';
@@ -96,8 +96,6 @@ export function createPredictRoutes({ state, telemetry, admission, maxBatchInsta
               { path: 'instances', message: `expected at most ${maxBatchInstances} customers` },
             ]);
           }
-          // The body may have arrived in a later turn of the event loop than the request was admitted in.
-          admission.checkBusy();
           const batch = validateBatch(value, model.instanceSchema);
           return batch.ok ? { success: true as const, data: { instances: batch.instances } } : { success: false as const, error: batch.error, more: batch.more };
         },
@@ -106,7 +104,8 @@ export function createPredictRoutes({ state, telemetry, admission, maxBatchInsta
   };
 
   // Headers are checked before anything is read or reserved; then the body is admitted against the
-  // process's budgets, read (bounded, never a 5xx when the client gives up) and validated.
+  // process's budgets, read (bounded, never a 5xx when the client gives up), and validated and scored
+  // when its turn of the event loop comes.
   const validate: MiddlewareHandler<AppEnv, '/predict', PredictInput> = async (c, next) => {
     const model = state.model;
     if (model === undefined || state.phase === 'loading') throw createNotReadyError('The model is still loading.');
@@ -117,7 +116,18 @@ export function createPredictRoutes({ state, telemetry, admission, maxBatchInsta
     const release = admission.admit(checkBodyHeaders((name) => c.req.header(name), maxBodyBytes));
     try {
       await readBodyText(c.req, maxBodyBytes);
-      await validator!(c, next);
+      // Parsing, validating and scoring run in this turn of the event loop only if it has time left.
+      const turn = admission.waitForTurn();
+      try {
+        if (turn !== undefined) {
+          await turn;
+          // A client that gave up while its request waited is not worth the work.
+          if (c.req.raw.signal.aborted) throw createClientGoneError();
+        }
+        await validator!(c, next);
+      } finally {
+        admission.endWork();
+      }
     } finally {
       release();
     }

@@ -1,11 +1,13 @@
 import { createAdaptorServer } from '@hono/node-server';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Server as NetServer, type AddressInfo } from 'node:net';
+import { totalmem } from 'node:os';
 import type { Duplex } from 'node:stream';
+import { getHeapStatistics } from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import { createAdmission } from './admission.ts';
 import { ROUTE_METHODS, createApp } from './app.ts';
-import { ConfigError, readConfig } from './config.ts';
+import { ConfigError, readConfig, type Config } from './config.ts';
 import { createErrorBody, createRequestTimeoutError } from './errors.ts';
 import { createLogger } from './logger.ts';
 import type { Instance } from '../lib/model/signature.ts';
@@ -20,8 +22,16 @@ const QUIET_MS = 100;
 const DRAIN_POLL_MS = 20;
 /** How often Node checks connections against the header and request timeouts (its default, 30 s, would let a 10 s timeout run 40 s). */
 const CONNECTIONS_CHECK_INTERVAL_MS = 1000;
+/** Above this share of the memory limit, a V8 heap limit is reported as a risk at start. */
+const HEAP_SHARE_WARNING = 0.75;
 /** How long a connection whose request was refused with 503 is not read from: the Retry-After the answer states. */
 const RETRY_AFTER_MS = 1000;
+
+/** The container's memory limit (cgroup), or undefined when the process has none below the machine's memory. */
+function getContainerMemoryBytes(): number | undefined {
+  const limit = process.constrainedMemory();
+  return limit > 0 && limit < totalmem() ? limit : undefined;
+}
 
 /** The raw answer to a connection-level client error (no request reached the app), in the API's error format. */
 function createRawErrorAnswer(code: string): string {
@@ -53,15 +63,25 @@ function exit(code: number): never {
 
 /** Read the environment, listen, load and verify the model, and serve until SIGTERM or SIGINT. */
 export async function startServer(): Promise<void> {
-  let config;
+  const containerMemoryBytes = getContainerMemoryBytes();
+  let config: Config;
   try {
-    config = readConfig(process.env, fileURLToPath(new URL('../model-registry/', import.meta.url)));
+    config = readConfig(process.env, fileURLToPath(new URL('../model-registry/', import.meta.url)), containerMemoryBytes);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     log.error('invalid configuration', { error: error.message.replaceAll('\n', '; ') });
     exit(1);
   }
   log = createLogger({ level: config.logLevel, write });
+  // In a container the budgets assume the heap cannot take the whole limit (the image and the chart set
+  // --max-old-space-size to half of it).
+  const heapLimitBytes = getHeapStatistics().heap_size_limit;
+  if (containerMemoryBytes !== undefined && heapLimitBytes > config.memoryLimitBytes * HEAP_SHARE_WARNING) {
+    log.warn('the V8 heap may grow past the memory budget; start node with --max-old-space-size of about half the memory limit', {
+      heapLimitBytes,
+      memoryLimitBytes: config.memoryLimitBytes,
+    });
+  }
   const state = createServingState();
   const telemetry = createTelemetry();
   const admission = createAdmission({
@@ -109,17 +129,20 @@ export async function startServer(): Promise<void> {
       // have arrived but are not parsed yet.)
       const quiet = inFlight === 0 && performance.now() - lastActivity >= QUIET_MS;
       if (quiet && listening) {
-        NetServer.prototype.close.call(server);
+        for (const server of servers) NetServer.prototype.close.call(server);
         listening = false;
       }
       if (!listening) {
-        server.closeIdleConnections();
-        const open = await new Promise<number>((done) => server.getConnections((_, count) => done(count)));
+        let open = 0;
+        for (const server of servers) {
+          server.closeIdleConnections();
+          open += await new Promise<number>((done) => server.getConnections((_, count) => done(count)));
+        }
         if (open === 0) break;
       }
       if (performance.now() >= deadline) {
         log.warn('drain timeout; closing remaining connections', { inFlight });
-        server.closeAllConnections();
+        for (const server of servers) server.closeAllConnections();
         break;
       }
     }
@@ -129,17 +152,30 @@ export async function startServer(): Promise<void> {
 
   // Every request must arrive within seconds: slow or stalled clients are cut, so they cannot hold
   // connections, body bytes and memory for Node's default 300 s.
-  const server = createAdaptorServer({
-    fetch: app.fetch,
-    hostname: config.host,
-    serverOptions: { headersTimeout: config.headersTimeoutMs, requestTimeout: config.requestTimeoutMs, connectionsCheckingInterval: CONNECTIONS_CHECK_INTERVAL_MS },
-  }) as Server;
-  // The exchange in progress on each connection, for the client error handler below.
+  // libuv accepts one connection per listening socket per turn of the event loop (libuv#3696): under a
+  // flood of connections a probe on a new one waits behind all those queued before it, a turn each.
+  // Several listeners on the same port (SO_REUSEPORT; the kernel spreads connections over them) accept
+  // that many per turn.
   const exchanges = new WeakMap<Duplex, { request: IncomingMessage; response: ServerResponse }>();
-  server.on('connection', () => {
-    lastActivity = performance.now();
-  });
-  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+  const createListener = (): Server => {
+    const server = createAdaptorServer({
+      fetch: app.fetch,
+      hostname: config.host,
+      serverOptions: { headersTimeout: config.headersTimeoutMs, requestTimeout: config.requestTimeoutMs, connectionsCheckingInterval: CONNECTIONS_CHECK_INTERVAL_MS },
+    }) as Server;
+    server.on('connection', () => {
+      lastActivity = performance.now();
+    });
+    server.on('request', onRequest);
+    server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => {
+      if (acceptsBody(request)) response.writeContinue();
+      server.emit('request', request, response);
+    });
+    server.on('clientError', onClientError);
+    return server;
+  };
+  // The exchange in progress on each connection (above) is for the client error handler.
+  function onRequest(request: IncomingMessage, response: ServerResponse) {
     inFlight++;
     lastActivity = performance.now();
     exchanges.set(request.socket, { request, response });
@@ -164,26 +200,22 @@ export async function startServer(): Promise<void> {
         else request.once('end', hold);
       });
     }
-  });
+  }
   // Expect: 100-continue: invite the body only when it would be accepted; otherwise the app answers at
   // once (413, 415, 503...) and the client never sends it.
-  server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => {
+  function acceptsBody(request: IncomingMessage): boolean {
     const path = (request.url ?? '').split('?', 1)[0]!;
-    let accepted = false;
-    if (request.method === 'POST' && ROUTE_METHODS[path]?.includes('POST') && state.phase === 'ready') {
-      try {
-        accepted = admission.wouldAdmit(checkBodyHeaders((name) => request.headers[name] as string | undefined, config.maxBodyBytes));
-      } catch {
-        accepted = false;
-      }
+    if (request.method !== 'POST' || !ROUTE_METHODS[path]?.includes('POST') || state.phase !== 'ready') return false;
+    try {
+      return admission.wouldAdmit(checkBodyHeaders((name) => request.headers[name] as string | undefined, config.maxBodyBytes));
+    } catch {
+      return false;
     }
-    if (accepted) response.writeContinue();
-    server.emit('request', request, response);
-  });
+  }
   // Errors before or outside the app: malformed HTTP, header or request timeouts, resets. Answered as
   // Node's default would, in the API's error format; a request being read learns that it timed out (a
   // 408 in its log line and metrics, not a generic failure); each is counted.
-  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+  function onClientError(error: NodeJS.ErrnoException, socket: Duplex) {
     const code = error.code ?? 'unknown';
     const exchange = exchanges.get(socket);
     const pending = exchange !== undefined && !exchange.response.headersSent;
@@ -193,19 +225,25 @@ export async function startServer(): Promise<void> {
     // Destroying an unfinished request destroys its socket too, so this comes after the answer.
     if (code === 'ERR_HTTP_REQUEST_TIMEOUT' && pending && !exchange.request.complete) exchange.request.destroy(createRequestTimeoutError(config.requestTimeoutMs));
     socket.destroy();
-  });
+  }
 
-  // Listen first: /health answers and /ready says 503 while the model loads.
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => {
-      server.off('error', reject);
-      resolve();
+  // Listen first: /health answers and /ready says 503 while the model loads. The first listener picks the
+  // port when PORT is 0; the others join it.
+  const servers = Array.from({ length: config.listeners }, createListener);
+  let port = config.port;
+  for (const server of servers) {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ port, host: config.host, reusePort: config.listeners > 1 }, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+    port = (server.address() as AddressInfo).port;
+  }
   process.on('SIGTERM', () => void drain('SIGTERM'));
   process.on('SIGINT', () => void drain('SIGINT'));
-  log.info('listening', { host: config.host, port: (server.address() as AddressInfo).port });
+  log.info('listening', { host: config.host, port, listeners: servers.length });
 
   const loadStarted = seconds();
   try {
@@ -223,7 +261,7 @@ export async function startServer(): Promise<void> {
     state.readySeconds = seconds();
     log.info('ready', {
       host: config.host,
-      port: (server.address() as AddressInfo).port,
+      port,
       registry: config.registry,
       model: model.name,
       version: model.version,
