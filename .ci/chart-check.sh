@@ -105,6 +105,19 @@ refuse "a malformed model.digest" "/model/digest" --set model.digest=sha256:abc
 refuse "maxScale below minScale" "is below minScale" --set knative.autoscaling.minScale=5 --set knative.autoscaling.maxScale=2
 refuse "a stableRevision of another service" "is not a revision of" --set rollout.stableRevision=other-m1-0-0-aaaaaaaa
 refuse "drainTimeoutMs beyond the grace period" "terminationGracePeriodSeconds" --set server.drainTimeoutMs=40000
+refuse "extraEnv NODE_OPTIONS (the chart derives it)" "/server/extraEnv/0/name" \
+  --set server.extraEnv[0].name=NODE_OPTIONS --set-string server.extraEnv[0].value=--max-old-space-size=4096
+refuse "a memory limit in bytes (Mi or Gi only)" "/resources/limits/memory" --set-string resources.limits.memory=268435456
+
+# The V8 heap cap follows the memory limit: half of it.
+heap_of() { render "$@" | grep -A1 'name: NODE_OPTIONS' | sed -n 's/.*value: "\(.*\)"/\1/p' | head -n 1; }
+heap_default="$(heap_of)"
+heap_gi="$(heap_of --set resources.limits.memory=1Gi)"
+if [[ "$heap_default" == --max-old-space-size=128 && "$heap_gi" == --max-old-space-size=512 ]]; then
+  report ok "heap cap is half the memory limit" "256Mi: $heap_default, 1Gi: $heap_gi"
+else
+  report FAIL "heap cap is half the memory limit" "256Mi: '$heap_default', 1Gi: '$heap_gi'"
+fi
 
 # 3. Revision names: a pure function of the rendered template.
 revision_of() { local file="$WORK/rev-$1.yaml"; shift; render "$@" >"$file"; revision_name "$file"; }

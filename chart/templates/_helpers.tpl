@@ -71,6 +71,16 @@ telco-churn/model-version: {{ .Values.model.version | replace "+" "_" | quote }}
 {{- end }}
 {{- end }}
 
+{{/* The container's memory limit in MiB, from resources.limits.memory (the schema allows only Mi and Gi). */}}
+{{- define "telco-churn.memoryLimitMiB" -}}
+{{- $memory := toString .Values.resources.limits.memory }}
+{{- if hasSuffix "Gi" $memory }}
+{{- mul (trimSuffix "Gi" $memory | int) 1024 }}
+{{- else }}
+{{- trimSuffix "Mi" $memory | int }}
+{{- end }}
+{{- end }}
+
 {{/* Checks the rules values.schema.json cannot express (comparisons between values); renders nothing. */}}
 {{- define "telco-churn.verifyValues" -}}
 {{- $a := .Values.knative.autoscaling }}
@@ -132,6 +142,9 @@ ports other than the serving port); a plain Deployment needs both spelled out.
       value: {{ .Values.server.logLevel | quote }}
     - name: DRAIN_TIMEOUT_MS
       value: {{ .Values.server.drainTimeoutMs | int | quote }}
+    # The V8 heap gets half the memory limit; request bodies, connections and the runtime need the rest.
+    - name: NODE_OPTIONS
+      value: {{ printf "--max-old-space-size=%d" (div (include "telco-churn.memoryLimitMiB" . | int) 2) | quote }}
     {{- range .Values.server.extraEnv }}
     - name: {{ .name }}
       value: {{ .value | quote }}
