@@ -281,6 +281,13 @@ describe('health, readiness, metrics and docs', () => {
     const customer = request.properties.instances.items;
     expect(Object.keys(customer.properties)).toEqual(model.manifest.signature.inputs.map((input) => input.name));
     expect(customer.properties.contract.enum).toEqual(['Month-to-month', 'One year', 'Two year']);
+    // What a client may send: unknown fields are allowed (ignored), every input is required.
+    expect(customer.additionalProperties).not.toBe(false);
+    expect(customer.required).toEqual(model.manifest.signature.inputs.map((input) => input.name));
+    expect(document.paths['/predict'].post.operationId).toBe('predict');
+    expect(Object.keys(document.paths['/predict'].post.responses)).toEqual(['200', '400', '408', '413', '415', '422', '500', '503']);
+    expect(document.paths['/ready'].head.operationId).toBe('headReady');
+    expect(Object.keys(document.components.responses)).toEqual(['NotFound', 'MethodNotAllowed']);
     const page = await (await app.request('/docs')).text();
     for (const input of model.manifest.signature.inputs) expect(page).toContain(`<code>${input.name}</code>`);
     expect(page).toContain('curl -s localhost:8080/predict');

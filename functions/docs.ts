@@ -15,29 +15,49 @@ const errorBodySchema = z.object({
 });
 
 const ERRORS = [
-  ['400', 'malformed_json', 'the body is not valid JSON'],
+  ['400', 'malformed_json, incomplete_body', 'the body is not valid JSON, or ended before its declared length'],
   ['404', 'not_found', 'no route has this path'],
   ['405', 'method_not_allowed', 'the route exists with another method (see the Allow header)'],
+  ['408', 'request_timeout', 'the headers or the body did not arrive in time (HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS)'],
   ['413', 'payload_too_large', 'the body exceeds the byte limit or the batch the instance limit'],
   ['415', 'unsupported_media_type', 'the body is not sent as application/json'],
-  ['422', 'validation_failed', 'the JSON does not match the signature; details name every field'],
-  ['503', 'not_ready', 'the model is loading or the server is draining; retry'],
+  ['422', 'validation_failed', 'the JSON does not match the signature; details name each field (at most 100)'],
+  ['500', 'internal_error', 'an unexpected failure, logged under the request id (never caused by what a client sends)'],
+  ['503', 'not_ready, overloaded', 'the model is loading, the server is draining, or a budget of the process is spent; retry after Retry-After'],
 ] as const;
+
+/** Errors a POST /predict may answer (404 and 405 concern other paths and methods). */
+const PREDICT_ERRORS = ['400', '408', '413', '415', '422', '500', '503'];
 
 const ROUTES = [
   ['POST', '/predict', 'churn probability and decision for 1 to N customers'],
-  ['GET', '/health', 'liveness; served model, cold start, memory and prediction telemetry'],
-  ['GET', '/ready', 'readiness; 200 once the model is loaded, verified and warm, 503 while loading or draining'],
+  ['GET', '/health', 'liveness; served model, cold start, memory, admission and prediction telemetry; never refused'],
+  ['GET', '/ready', 'readiness; 200 once the model is loaded, verified and warm; 503 while loading, draining or shedding load'],
   ['GET', '/metrics', 'Prometheus metrics'],
   ['GET', '/openapi.json', 'this API as OpenAPI 3.1'],
   ['GET', '/docs', 'this page'],
 ] as const;
 
-const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+const errorContent = { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } };
+const errorResponse = (status: string) => {
+  const [, code, text] = ERRORS.find(([listed]) => listed === status)!;
+  return { description: `${code}: ${text}`, content: errorContent };
+};
+const retryAfter = { 'Retry-After': { description: 'seconds to wait before retrying', schema: { type: 'integer' } } };
+
+/** A GET route and its HEAD twin (the same answer without a body), each with an operationId. */
+function getAndHead(name: string, summary: string, ok: { description: string; content: Record<string, unknown> }, more: Record<string, unknown> = {}) {
+  const internal = { '500': errorResponse('500') };
+  return {
+    get: { operationId: `get${name}`, summary, responses: { '200': ok, ...more, ...internal } },
+    head: { operationId: `head${name}`, summary: `${summary} (headers only)`, responses: { '200': { description: ok.description }, ...internal } },
+  };
+}
 
 /** Create the OpenAPI 3.1 document of the service for a model, from the same zod schemas that validate requests. */
 export function createOpenApiDocument(model: ServedModel, maxBatchInstances: number): Record<string, unknown> {
-  const request = z.toJSONSchema(createPredictRequestSchema(model), { target: 'draft-2020-12' }) as unknown as { properties: { instances: Record<string, unknown> } };
+  // Input mode: the schema of what a client may send, so unknown fields are allowed (they are ignored).
+  const request = z.toJSONSchema(createPredictRequestSchema(model), { target: 'draft-2020-12', io: 'input' }) as unknown as { properties: { instances: Record<string, unknown> } };
   request.properties.instances.maxItems = maxBatchInstances;
   delete (request as Record<string, unknown>).$schema;
   const example = { instances: [createExampleInstance(model.manifest)] };
@@ -48,27 +68,39 @@ export function createOpenApiDocument(model: ServedModel, maxBatchInstances: num
     info: {
       title: 'Telco churn prediction',
       version: model.version,
-      description: `Scores customers with ${model.name} ${model.version} (${model.manifest.algorithm.name}, digest ${model.digest}). ${model.manifest.description}`,
+      description: `Scores customers with ${model.name} ${model.version} (${model.manifest.algorithm.name}, digest ${model.digest}). ${model.manifest.description} Any other path answers 404 and a known path with another method 405 with an Allow header (components.responses).`,
     },
     paths: {
       '/predict': {
         post: {
+          operationId: 'predict',
           summary: 'Predict churn for a batch of customers',
           description: `Answers P(churn = Yes) and churn = probability >= ${model.threshold} for each customer, in request order. Unknown fields are ignored.`,
           requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/PredictRequest' }, example } } },
           responses: {
             '200': { description: 'one prediction per customer, in order', content: { 'application/json': { schema: { $ref: '#/components/schemas/PredictResponse' } } } },
-            ...Object.fromEntries(ERRORS.filter(([status]) => !['404', '405'].includes(status)).map(([status, code, text]) => [status, errorResponse(`${code}: ${text}`)])),
+            ...Object.fromEntries(PREDICT_ERRORS.map((status) => [status, status === '503' ? { ...errorResponse(status), headers: retryAfter } : errorResponse(status)])),
           },
         },
       },
-      '/health': { get: { summary: 'Liveness and telemetry', responses: { '200': { description: 'status, model, cold start, process and telemetry', content: { 'application/json': { schema: { type: 'object' } } } } } } },
-      '/ready': { get: { summary: 'Readiness', responses: { '200': { description: 'ready to serve' }, '503': errorResponse('not_ready: loading or draining') } } },
-      '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
-      '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } } },
-      '/docs': { get: { summary: 'Human-readable API documentation', responses: { '200': { description: 'HTML', content: { 'text/html': {} } } } } },
+      '/health': getAndHead('Health', 'Liveness and telemetry', { description: 'status, model, cold start, process, admission and telemetry', content: { 'application/json': { schema: { type: 'object' } } } }),
+      '/ready': getAndHead(
+        'Ready',
+        'Readiness',
+        { description: 'ready to serve', content: { 'application/json': { schema: { type: 'object' } } } },
+        { '503': { ...errorResponse('503'), headers: retryAfter } },
+      ),
+      '/metrics': getAndHead('Metrics', 'Prometheus metrics', { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } }),
+      '/openapi.json': getAndHead('OpenApi', 'This document', { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } }),
+      '/docs': getAndHead('Docs', 'Human-readable API documentation', { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } }),
     },
-    components: { schemas: { PredictRequest: request, PredictResponse: response, Error: error } },
+    components: {
+      schemas: { PredictRequest: request, PredictResponse: response, Error: error },
+      responses: {
+        NotFound: errorResponse('404'),
+        MethodNotAllowed: { ...errorResponse('405'), headers: { Allow: { description: 'the methods the path accepts', schema: { type: 'string' } } } },
+      },
+    },
   };
 }
 
