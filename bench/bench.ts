@@ -1,8 +1,16 @@
-// Benchmark: this service against the limit (a bare node:http server) and the peer (FastAPI +
-// scikit-learn), measured in one run on this machine, each server pinned to core 0 and the load
-// generator (wrk) to core 1, with the same request bodies. Ratios to the bare server are the figures
-// that mean something on a shared, noisy machine.
-// Run: npm run bench [-- --quick] [-- --no-peer] [-- --no-floor] [-- --rounds N --seconds S]
+// Benchmark: this service against the limit (a bare node:http server), the framework floor (Hono with no work)
+// and a peer (FastAPI + scikit-learn), with a method meant to survive noisy neighbours:
+//   - all servers run at once, pinned to the server core (idle ones cost nothing), and short loads alternate
+//     between them, A B C D, B C D A, ... for many rounds, so a neighbour that slows one round slows every
+//     server in it;
+//   - every figure of the service is divided by the bare server's from the same round, and the report gives
+//     the median of those ratios and their spread (lowest–highest) over the rounds;
+//   - the primary cost figure is the server's CPU time per request: utime + stime from /proc/<pid>/stat over
+//     the load, divided by the requests it answered. Time the server waited while other tenants ran is not
+//     in it, unlike requests per second;
+//   - cold starts alternate the same way; RSS is read once every load has run.
+// wrk is pinned to the load core. Results land in bench/results/latest.md and latest.json.
+// Run: npm run bench [-- --quick] [-- --rounds N --seconds S] [-- --no-peer] [-- --no-floor]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
@@ -11,6 +19,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readDataset } from '../training/dataset.ts';
+import { SERVER_NODE_FLAGS, readCpuSeconds, readRssBytes } from './spawn.ts';
 
 const { values: options } = parseArgs({
   options: {
@@ -22,8 +31,8 @@ const { values: options } = parseArgs({
     'cold-starts': { type: 'string' },
   },
 });
-const ROUNDS = Number(options.rounds ?? (options.quick ? 1 : 3));
-const SECONDS = Number(options.seconds ?? (options.quick ? 3 : 10));
+const ROUNDS = Number(options.rounds ?? (options.quick ? 4 : 12));
+const SECONDS = Number(options.seconds ?? (options.quick ? 1 : 2));
 const COLD_STARTS = Number(options['cold-starts'] ?? (options.quick ? 5 : 11));
 const CONNECTIONS = 10;
 const BATCH_CONNECTIONS = 4;
@@ -50,23 +59,16 @@ const node = process.execPath;
 const SERVERS: ServerSpec[] = [
   { id: 'bare', label: 'bare node:http (the limit)', command: () => [node, 'bench/bare-server.mjs'], env: {} },
   { id: 'floor', label: 'Hono + node-server, no work (the framework floor)', command: () => [node, 'bench/hono-floor.mjs'], env: {} },
-  // The service runs as the image and npm start run it (see the Dockerfile's CMD).
-  { id: 'service', label: 'this service (dist/main.cjs)', command: () => [node, '--max-semi-space-size=8', 'dist/main.cjs'], env: { LOG_LEVEL: 'info' } },
+  // The service runs as the image runs it (Dockerfile ENTRYPOINT and NODE_OPTIONS).
+  { id: 'service', label: 'this service (dist/main.cjs)', command: () => [node, ...SERVER_NODE_FLAGS, 'dist/main.cjs'], env: { LOG_LEVEL: 'info' } },
   { id: 'fastapi', label: 'FastAPI + scikit-learn (peer)', command: (port) => ['bench/fastapi/run.sh', String(port)], env: {} },
 ];
-
-function requireTool(name: string, hint: string): void {
-  if (spawnSync('sh', ['-c', `command -v ${name}`]).status !== 0) {
-    process.stderr.write(`bench: ${name} is required (${hint})\n`);
-    process.exit(2);
-  }
-}
 
 let logFd: number | undefined;
 
 /**
- * Start a server pinned to the server core. Its output goes to a file, as a container runtime
- * writes it: a pipe drained by this process would slow the server whenever wrk keeps this core busy.
+ * Start a server pinned to the server core (taskset execs it, so the pid is the server's). Its output goes to a
+ * file, as a container runtime writes it: a pipe drained by this process would slow the server.
  */
 function startServer(spec: ServerSpec, port: number): ChildProcess {
   return spawn('taskset', ['-c', SERVER_CPU, ...spec.command(port)], {
@@ -84,7 +86,7 @@ async function stopServer(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-/** POST a body with node:http (cheap, so the poll does not slow the measurement); resolves with the status, or 0 if refused. */
+/** POST a body with node:http; resolves with the status, or 0 if refused. */
 function post(port: number, body: string): Promise<number> {
   return new Promise((resolve) => {
     const req = request({ host: '127.0.0.1', port, path: '/predict', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, agent: false }, (res) => {
@@ -96,40 +98,34 @@ function post(port: number, body: string): Promise<number> {
   });
 }
 
+async function waitUntilServing(child: ChildProcess, spec: ServerSpec, port: number, body: string): Promise<number> {
+  const started = performance.now();
+  for (;;) {
+    if ((await post(port, body)) === 200) return performance.now() - started;
+    if (child.exitCode !== null) throw new Error(`${spec.id} exited with ${child.exitCode} before answering`);
+    if (performance.now() - started > 60_000) throw new Error(`${spec.id} did not answer within 60 s`);
+    await sleep(1);
+  }
+}
+
 /** Milliseconds from spawning the process to its first 200 answer to /predict. */
 async function measureColdStart(spec: ServerSpec, port: number, body: string): Promise<number> {
-  const started = performance.now();
   const child = startServer(spec, port);
   try {
-    for (;;) {
-      if ((await post(port, body)) === 200) return performance.now() - started;
-      if (child.exitCode !== null) throw new Error(`${spec.id} exited with ${child.exitCode} before answering`);
-      if (performance.now() - started > 60_000) throw new Error(`${spec.id} did not answer within 60 s`);
-      await sleep(1);
-    }
+    return await waitUntilServing(child, spec, port, body);
   } finally {
     await stopServer(child);
   }
 }
 
-async function waitUntilServing(child: ChildProcess, spec: ServerSpec, port: number, body: string): Promise<void> {
-  const started = performance.now();
-  while ((await post(port, body)) !== 200) {
-    if (child.exitCode !== null || performance.now() - started > 60_000) throw new Error(`${spec.id} did not start`);
-    await sleep(5);
-  }
-}
-
-function readRssMiB(pid: number): number {
-  const status = spawnSync('cat', [`/proc/${pid}/status`], { encoding: 'utf8' }).stdout;
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN) / 1024;
-}
-
-interface LoadResult {
+/** One load on one server: what wrk saw and what the server spent. */
+interface LoadSample {
+  requests: number;
   requestsPerSecond: number;
-  p50Ms: number;
   p99Ms: number;
   errors: number;
+  /** Server CPU (user + system) per answered request, in microseconds. */
+  cpuMicrosPerRequest: number;
 }
 
 function parseLatencyMs(text: string): number {
@@ -139,20 +135,24 @@ function parseLatencyMs(text: string): number {
   return match[2] === 'us' ? value / 1000 : match[2] === 's' ? value * 1000 : value;
 }
 
-/** Run wrk on the load core at fixed concurrency and parse its summary. */
-function runWrk(port: number, script: string, connections: number, seconds: number): LoadResult {
+/** Run wrk on the load core against a server and measure the server's CPU over the same interval. */
+function runLoad(pid: number, port: number, script: string, connections: number, seconds: number): LoadSample {
+  const cpuBefore = readCpuSeconds(pid);
   const result = spawnSync('taskset', ['-c', LOAD_CPU, 'wrk', '-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, `http://127.0.0.1:${port}/predict`], {
     encoding: 'utf8',
   });
+  const cpu = readCpuSeconds(pid) - cpuBefore;
   if (result.status !== 0) throw new Error(`wrk failed: ${result.stderr}`);
   const text = result.stdout;
+  const requests = Number(/(\d+) requests in/.exec(text)?.[1] ?? 0);
   const errorsMatch = /Non-2xx or 3xx responses: (\d+)/.exec(text);
   const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
   return {
+    requests,
     requestsPerSecond: Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1]),
-    p50Ms: parseLatencyMs(/^\s+50%\s+(\S+)/m.exec(text)?.[1] ?? ''),
     p99Ms: parseLatencyMs(/^\s+99%\s+(\S+)/m.exec(text)?.[1] ?? ''),
     errors: Number(errorsMatch?.[1] ?? 0) + (socketErrors === null ? 0 : socketErrors.slice(1).reduce((sum, n) => sum + Number(n), 0)),
+    cpuMicrosPerRequest: requests === 0 ? Number.NaN : (cpu / requests) * 1e6,
   };
 }
 
@@ -163,23 +163,43 @@ async function writeWrkScript(dir: string, name: string, body: string): Promise<
   return path;
 }
 
-interface Figures {
+/** A figure of one server in every round, and how the report reads it. */
+interface Metric {
+  key: string;
   label: string;
-  coldStartMs: number;
-  requestsPerSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-  instancesPerSecond: number;
-  batchP99Ms: number;
-  rssMiB: number;
-  errors: number;
+  /** higher is better (throughput) or lower is better (costs, latency). */
+  better: 'higher' | 'lower';
+  get: (round: RoundSamples) => number;
 }
 
-async function main(): Promise<void> {
-  requireTool('wrk', 'Debian/Ubuntu: apt-get install wrk');
-  requireTool('taskset', 'util-linux');
-  if (cpus().length < 2) throw new Error('the benchmark needs two cores: one for the server, one for the load generator');
+interface RoundSamples {
+  single: LoadSample;
+  batch: LoadSample;
+}
 
+const METRICS: Metric[] = [
+  { key: 'cpuPerRequest', label: 'server CPU per single-customer request (µs)', better: 'lower', get: (r) => r.single.cpuMicrosPerRequest },
+  { key: 'requestsPerSecond', label: 'single-customer requests/s', better: 'higher', get: (r) => r.single.requestsPerSecond },
+  { key: 'p99', label: 'single-customer p99 (ms)', better: 'lower', get: (r) => r.single.p99Ms },
+  { key: 'cpuPerBatch', label: `server CPU per ${BATCH_SIZE}-customer batch (ms)`, better: 'lower', get: (r) => r.batch.cpuMicrosPerRequest / 1000 },
+  { key: 'instancesPerSecond', label: 'batch instances/s', better: 'higher', get: (r) => r.batch.requestsPerSecond * BATCH_SIZE },
+];
+
+/** Median and spread of a list of per-round values. */
+interface Spread {
+  median: number;
+  low: number;
+  high: number;
+}
+const spreadOf = (values: number[]): Spread => ({ median: median(values), low: Math.min(...values), high: Math.max(...values) });
+
+async function main(): Promise<void> {
+  for (const [tool, hint] of [
+    ['wrk', 'apt-get install wrk'],
+    ['taskset', 'util-linux'],
+  ] as const) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) throw new Error(`${tool} is required (${hint})`);
+  }
   out('building the service (npm run build)');
   if (spawnSync(node, ['build.ts'], { stdio: 'inherit' }).status !== 0) throw new Error('build failed');
   const servers = SERVERS.filter((spec) => !(spec.id === 'fastapi' && options['no-peer']) && !(spec.id === 'floor' && options['no-floor']));
@@ -198,88 +218,93 @@ async function main(): Promise<void> {
   logFd = openSync(join(dir, 'servers.log'), 'a');
   const singleScript = await writeWrkScript(dir, 'single', single);
   const batchScript = await writeWrkScript(dir, 'batch', batch);
-  let port = 18_000;
+  let port = 18_000 + Math.floor(Math.random() * 1000) * 10;
+  const rotate = <T>(items: T[], by: number) => items.map((_, i) => items[(i + by) % items.length]!);
 
-  const cold = new Map<string, number[]>();
-  out(`cold start: spawn to first 200 from /predict, ${COLD_STARTS} times each`);
+  const cold = new Map<string, number[]>(servers.map((spec) => [spec.id, []]));
+  out(`cold start: spawn to first 200 from /predict, ${COLD_STARTS} times each, alternating`);
   for (let i = 0; i < COLD_STARTS; i++) {
-    for (const spec of servers) {
-      const ms = await measureColdStart(spec, port++, single);
-      cold.set(spec.id, [...(cold.get(spec.id) ?? []), ms]);
-    }
+    for (const spec of rotate(servers, i)) cold.get(spec.id)!.push(await measureColdStart(spec, port++, single));
   }
 
-  const load = new Map<string, { single: LoadResult[]; batch: LoadResult[]; rss: number[] }>();
-  for (let round = 1; round <= ROUNDS; round++) {
+  const running = new Map<string, { child: ChildProcess; port: number }>();
+  const rounds = new Map<string, RoundSamples[]>(servers.map((spec) => [spec.id, []]));
+  const rss = new Map<string, number>();
+  try {
     for (const spec of servers) {
-      out(`round ${round}/${ROUNDS}: ${spec.label}`);
       const serverPort = port++;
       const child = startServer(spec, serverPort);
-      try {
-        await waitUntilServing(child, spec, serverPort, single);
-        runWrk(serverPort, singleScript, CONNECTIONS, Math.min(2, SECONDS)); // warm-up
-        const singleResult = runWrk(serverPort, singleScript, CONNECTIONS, SECONDS);
-        runWrk(serverPort, batchScript, BATCH_CONNECTIONS, Math.min(2, SECONDS)); // warm-up
-        const batchResult = runWrk(serverPort, batchScript, BATCH_CONNECTIONS, SECONDS);
-        const entry = load.get(spec.id) ?? { single: [], batch: [], rss: [] };
-        entry.single.push(singleResult);
-        entry.batch.push(batchResult);
-        entry.rss.push(readRssMiB(child.pid!));
-        load.set(spec.id, entry);
-      } finally {
-        await stopServer(child);
-      }
+      running.set(spec.id, { child, port: serverPort });
+      await waitUntilServing(child, spec, serverPort, single);
+      // Warm-up: JIT and heap settle before anything is measured.
+      runLoad(child.pid!, serverPort, singleScript, CONNECTIONS, 2);
+      runLoad(child.pid!, serverPort, batchScript, BATCH_CONNECTIONS, 2);
     }
+    out(`${ROUNDS} rounds of ${SECONDS} s per load and server, alternating: single (${CONNECTIONS} connections), batch of ${BATCH_SIZE} (${BATCH_CONNECTIONS})`);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const spec of rotate(servers, round)) {
+        const { child, port: serverPort } = running.get(spec.id)!;
+        const singleSample = runLoad(child.pid!, serverPort, singleScript, CONNECTIONS, SECONDS);
+        const batchSample = runLoad(child.pid!, serverPort, batchScript, BATCH_CONNECTIONS, SECONDS);
+        rounds.get(spec.id)!.push({ single: singleSample, batch: batchSample });
+      }
+      out(`  round ${round + 1}/${ROUNDS}: ${servers.map((spec) => `${spec.id} ${Math.round(rounds.get(spec.id)!.at(-1)!.single.cpuMicrosPerRequest)} µs/request`).join(', ')}`);
+    }
+    for (const spec of servers) rss.set(spec.id, readRssBytes(running.get(spec.id)!.child.pid!) / 1024 / 1024);
+  } finally {
+    for (const { child } of running.values()) await stopServer(child);
   }
 
-  const figures = new Map<string, Figures>();
-  for (const spec of servers) {
-    const entry = load.get(spec.id)!;
-    figures.set(spec.id, {
-      label: spec.label,
-      coldStartMs: median(cold.get(spec.id)!),
-      requestsPerSecond: median(entry.single.map((r) => r.requestsPerSecond)),
-      p50Ms: median(entry.single.map((r) => r.p50Ms)),
-      p99Ms: median(entry.single.map((r) => r.p99Ms)),
-      instancesPerSecond: median(entry.batch.map((r) => r.requestsPerSecond)) * BATCH_SIZE,
-      batchP99Ms: median(entry.batch.map((r) => r.p99Ms)),
-      rssMiB: median(entry.rss),
-      errors: [...entry.single, ...entry.batch].reduce((sum, r) => sum + r.errors, 0),
-    });
-  }
-
-  const bare = figures.get('bare')!;
-  const service = figures.get('service')!;
-  const peer = figures.get('fastapi');
+  // Per-round ratios against a reference server, then their median and spread.
+  const ratiosTo = (reference: string, id: string, metric: Metric) => rounds.get(id)!.map((r, i) => metric.get(r) / metric.get(rounds.get(reference)![i]!));
+  const absolute = (id: string, metric: Metric) => spreadOf(rounds.get(id)!.map(metric.get));
+  const coldRatios = (id: string) => cold.get(id)!.map((ms, i) => ms / cold.get('bare')![i]!);
+  const hasPeer = servers.some((spec) => spec.id === 'fastapi');
   const fmt = (value: number, digits = 0) => value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-  const ratio = (value: number, base: number) => `${(value / base).toFixed(2)}×`;
-  const rows = [...figures.values()].map(
-    (f) =>
-      `| ${f.label} | ${fmt(f.requestsPerSecond)} (${ratio(f.requestsPerSecond, bare.requestsPerSecond)}) | ${fmt(f.p50Ms, 2)} | ${fmt(f.p99Ms, 2)} (${ratio(f.p99Ms, bare.p99Ms)}) | ${fmt(f.instancesPerSecond)} (${ratio(f.instancesPerSecond, bare.instancesPerSecond)}) | ${fmt(f.coldStartMs, 1)} (${ratio(f.coldStartMs, bare.coldStartMs)}) | ${fmt(f.rssMiB, 1)} (${ratio(f.rssMiB, bare.rssMiB)}) | ${f.errors} |`,
-  );
+  const fmtSpread = (s: Spread, digits: number, suffix = '') => `${fmt(s.median, digits)}${suffix} (${fmt(s.low, digits)}–${fmt(s.high, digits)})`;
+  const digitsOf = (metric: Metric) => (metric.key === 'p99' || metric.key === 'cpuPerBatch' ? 2 : 0);
+
+  const absoluteRows = METRICS.map((metric) => `| ${metric.label} | ${servers.map((spec) => fmtSpread(absolute(spec.id, metric), digitsOf(metric))).join(' | ')} |`);
+  absoluteRows.push(`| cold start, spawn to first answer (ms) | ${servers.map((spec) => fmtSpread(spreadOf(cold.get(spec.id)!), 1)).join(' | ')} |`);
+  absoluteRows.push(`| RSS after every load (MiB) | ${servers.map((spec) => fmt(rss.get(spec.id)!, 1)).join(' | ')} |`);
+  absoluteRows.push(`| errors (non-2xx, socket) | ${servers.map((spec) => String(rounds.get(spec.id)!.reduce((sum, r) => sum + r.single.errors + r.batch.errors, 0))).join(' | ')} |`);
+
+  const serviceVsBare = Object.fromEntries(METRICS.map((metric) => [metric.key, spreadOf(ratiosTo('bare', 'service', metric))]));
+  const coldVsBare = spreadOf(coldRatios('service'));
+  const rssVsBare = rss.get('service')! / rss.get('bare')!;
+  const serviceVsPeer = hasPeer ? spreadOf(ratiosTo('fastapi', 'service', METRICS.find((metric) => metric.key === 'requestsPerSecond')!)) : undefined;
+  const ratioRows = METRICS.map((metric) => `| ${metric.label} | ${fmtSpread(serviceVsBare[metric.key]!, 2, '×')} |`);
+  ratioRows.push(`| cold start | ${fmtSpread(coldVsBare, 2, '×')} |`);
+  ratioRows.push(`| RSS after every load | ${rssVsBare.toFixed(2)}× |`);
+  if (serviceVsPeer !== undefined) ratioRows.push(`| single-customer requests/s vs FastAPI | ${fmtSpread(serviceVsPeer, 1, '×')} |`);
+
   const targets: [string, boolean, string][] = [
-    ['throughput ≥ 0.6× bare', service.requestsPerSecond / bare.requestsPerSecond >= 0.6, ratio(service.requestsPerSecond, bare.requestsPerSecond)],
-    ['p99 ≤ 2× bare', service.p99Ms / bare.p99Ms <= 2, ratio(service.p99Ms, bare.p99Ms)],
-    ['cold start ≤ 2× bare', service.coldStartMs / bare.coldStartMs <= 2, ratio(service.coldStartMs, bare.coldStartMs)],
-    ['memory ≤ 1.5× bare', service.rssMiB / bare.rssMiB <= 1.5, ratio(service.rssMiB, bare.rssMiB)],
+    ['server CPU per single-customer request ≤ 2.0× bare', serviceVsBare.cpuPerRequest!.median <= 2, `${serviceVsBare.cpuPerRequest!.median.toFixed(2)}×`],
+    ['single-customer throughput ≥ 0.5× bare', serviceVsBare.requestsPerSecond!.median >= 0.5, `${serviceVsBare.requestsPerSecond!.median.toFixed(2)}×`],
+    ['p99 ≤ 2× bare', serviceVsBare.p99!.median <= 2, `${serviceVsBare.p99!.median.toFixed(2)}×`],
+    ['batch instances/s ≥ 0.6× bare', serviceVsBare.instancesPerSecond!.median >= 0.6, `${serviceVsBare.instancesPerSecond!.median.toFixed(2)}×`],
+    ['cold start ≤ 2× bare', coldVsBare.median <= 2, `${coldVsBare.median.toFixed(2)}×`],
+    ['RSS ≤ 1.5× bare', rssVsBare <= 1.5, `${rssVsBare.toFixed(2)}×`],
   ];
-  if (peer !== undefined) {
-    targets.push(['throughput ≥ 10× FastAPI', service.requestsPerSecond / peer.requestsPerSecond >= 10, ratio(service.requestsPerSecond, peer.requestsPerSecond)]);
-    targets.push(['batch instances/s vs FastAPI (no target)', true, ratio(service.instancesPerSecond, peer.instancesPerSecond)]);
-  }
+  if (serviceVsPeer !== undefined) targets.push(['single-customer throughput ≥ 10× FastAPI', serviceVsPeer.median >= 10, `${serviceVsPeer.median.toFixed(1)}×`]);
 
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
   const markdown = [
-    `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpu}, Node ${process.version}, by \`${command}\`:`,
-    `${ROUNDS} round(s) of ${SECONDS} s per load, medians; cold start median of ${COLD_STARTS}. Server pinned to core ${SERVER_CPU}, wrk to core ${LOAD_CPU}.`,
-    `Single: one customer per request, ${CONNECTIONS} connections. Batch: ${BATCH_SIZE} customers per request, ${BATCH_CONNECTIONS} connections.`,
+    `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${cpus().length} × ${cpu}, Node ${process.version}, by \`${command}\`:`,
+    `${ROUNDS} rounds of ${SECONDS} s per load and server, servers alternating in rotated order; cold start ${COLD_STARTS} times each, alternating.`,
+    `Servers pinned to core ${SERVER_CPU}, wrk to core ${LOAD_CPU}. Single: one customer per request, ${CONNECTIONS} connections. Batch: ${BATCH_SIZE} customers, ${BATCH_CONNECTIONS} connections.`,
+    `Each cell: median over rounds (lowest–highest). Ratios are taken round by round against the server measured in the same round.`,
     '',
-    '| server | requests/s | p50 ms | p99 ms | batch instances/s | cold start ms | RSS after load MiB | errors |',
-    '|---|---|---|---|---|---|---|---|',
-    ...rows,
+    `| | ${servers.map((spec) => spec.label).join(' | ')} |`,
+    `|---|${servers.map(() => '---').join('|')}|`,
+    ...absoluteRows,
     '',
-    '| target | met | measured |',
+    '| this service ÷ bare node:http, per round | median (lowest–highest) |',
+    '|---|---|',
+    ...ratioRows,
+    '',
+    '| target | met | median |',
     '|---|---|---|',
     ...targets.map(([name, met, measured]) => `| ${name} | ${met ? 'yes' : '**no**'} | ${measured} |`),
   ].join('\n');
@@ -289,7 +314,22 @@ async function main(): Promise<void> {
   await writeFile('bench/results/latest.md', `${markdown}\n`);
   await writeFile(
     'bench/results/latest.json',
-    `${JSON.stringify({ date: new Date().toISOString(), machine: { cpus: cpus().length, cpu, node: process.version }, command, rounds: ROUNDS, seconds: SECONDS, figures: Object.fromEntries(figures), targets }, null, 2)}\n`,
+    `${JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        machine: { cpus: cpus().length, cpu, node: process.version },
+        command,
+        rounds: Object.fromEntries(rounds),
+        coldStartMs: Object.fromEntries(cold),
+        rssMiB: Object.fromEntries(rss),
+        serviceVsBare,
+        coldVsBare,
+        serviceVsPeer,
+        targets,
+      },
+      null,
+      2,
+    )}\n`,
   );
   out('\nwritten to bench/results/latest.md and latest.json');
 }
@@ -298,4 +338,3 @@ main().catch((error: unknown) => {
   process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 });
-
