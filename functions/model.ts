@@ -3,8 +3,7 @@ import type { Manifest } from '../lib/model/artifact.ts';
 import { createEncoder } from '../lib/model/encoding.ts';
 import { createPredictor } from '../lib/model/predictor.ts';
 import { createInstanceSchema, type Instance } from '../lib/model/signature.ts';
-import { loadVersion } from '../lib/registry/registry.ts';
-import { createRegistrySource } from '../lib/registry/source.ts';
+import { loadTrustedVersion } from '../lib/registry/load.ts';
 
 /** A model ready to answer requests: verified artifact, compiled encoder and predictor, request schema. */
 export interface ServedModel {
@@ -28,11 +27,12 @@ export interface ModelLocation {
 }
 
 /**
- * Load a version from a directory or HTTP registry, verify every file, and compile it for serving.
+ * Load a version from a directory or HTTP registry under the trust rules of lib/registry/trust.ts
+ * (remote content only when pinned, a byte cap), verify every file, and compile it for serving.
  * Throws (naming the file and digests) rather than return anything unverified.
  */
 export async function loadServedModel(location: ModelLocation): Promise<ServedModel> {
-  const artifact = await loadVersion(createRegistrySource(location.registry), location.name, location.version, location.digest === undefined ? {} : { digest: location.digest });
+  const artifact = await loadTrustedVersion({ location: location.registry, name: location.name, reference: location.version, digest: location.digest });
   const { manifest, encoding, model } = artifact;
   const encode = createEncoder(encoding);
   const predictor = createPredictor(model, manifest.signature.output.positiveClass);

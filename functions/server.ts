@@ -11,6 +11,7 @@ import { ConfigError, readConfig, type Config } from './config.ts';
 import { createErrorBody, createRequestTimeoutError } from './errors.ts';
 import { createLogger } from './logger.ts';
 import type { Instance } from '../lib/model/signature.ts';
+import { UnpinnedError } from '../lib/registry/errors.ts';
 import { createExampleInstance, loadServedModel } from './model.ts';
 import { checkBodyHeaders } from './predict.ts';
 import { createServingState } from './state.ts';
@@ -275,6 +276,7 @@ export async function startServer(): Promise<void> {
       model: config.modelName,
       version: config.modelVersion,
       error: error instanceof Error ? error.message : String(error),
+      hint: error instanceof UnpinnedError ? 'set MODEL_DIGEST=sha256:<digest of manifest.json>' : undefined,
     });
     exit(1);
   }

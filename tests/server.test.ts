@@ -14,9 +14,12 @@ import { getClosedPort, startStaticServer } from './static-server.ts';
 
 let customers: Instance[];
 let server: ServerProcess;
+/** The committed production version's digest: what pins it when it is served from a remote registry. */
+let productionDigest: string;
 
 beforeAll(async () => {
   customers = (await readDataset('training/data/telco-churn.csv')).instances;
+  productionDigest = (await loadVersion(createDirectorySource('model-registry'), 'telco-churn', 'production')).digest;
   server = await startServer();
 });
 
@@ -140,9 +143,9 @@ describe('loading the model at cold start', () => {
     expect(lines.find((line) => line.msg.startsWith('model load failed'))?.error).toContain(`does not match the expected sha256:${'0'.repeat(64)}`);
   });
 
-  it('serves a model pulled from an HTTP registry', async () => {
+  it('serves a model pulled from an HTTP registry when its digest pins it', async () => {
     const registry = await startStaticServer('model-registry');
-    const fromHttp = await startServer({ MODEL_REGISTRY: registry.url });
+    const fromHttp = await startServer({ MODEL_REGISTRY: registry.url, MODEL_DIGEST: productionDigest });
     try {
       const response = await postPredict(fromHttp.url, customers.slice(0, 3));
       expect(response.status).toBe(200);
@@ -153,9 +156,29 @@ describe('loading the model at cold start', () => {
     }
   });
 
+  it('refuses an unpinned HTTP registry before fetching anything, saying how to pin it', async () => {
+    const registry = await startStaticServer('model-registry');
+    try {
+      const { exited, lines } = spawnServer({ MODEL_REGISTRY: registry.url });
+      expect(await exited).toBe(1);
+      const failure = lines.find((line) => line.msg.startsWith('model load failed'));
+      expect(failure?.error).toContain('is a remote registry and nothing pins what it serves for telco-churn production; refused');
+      expect(failure?.hint).toContain('set MODEL_DIGEST=sha256:');
+      expect(registry.requests).toEqual([]);
+    } finally {
+      await registry.close();
+    }
+  });
+
+  it('says so when the registry directory does not exist', async () => {
+    const { exited, lines } = spawnServer({ MODEL_REGISTRY: '/nonexistent' });
+    expect(await exited).toBe(1);
+    expect(lines.find((line) => line.msg.startsWith('model load failed'))?.error).toBe('/nonexistent: registry directory does not exist');
+  });
+
   it('answers /ready 503 while the model loads, then 200', async () => {
     const registry = await startStaticServer('model-registry', { failFirst: 2 });
-    const spawned = spawnServer({ MODEL_REGISTRY: registry.url });
+    const spawned = spawnServer({ MODEL_REGISTRY: registry.url, MODEL_DIGEST: productionDigest });
     try {
       const listening = await spawned.waitFor((line) => line.msg === 'listening');
       const url = `http://127.0.0.1:${listening.port as number}`;
@@ -172,7 +195,7 @@ describe('loading the model at cold start', () => {
   });
 
   it('gives up on an unreachable HTTP registry after bounded retries and exits non-zero', async () => {
-    const { exited, lines } = spawnServer({ MODEL_REGISTRY: `http://127.0.0.1:${await getClosedPort()}/` });
+    const { exited, lines } = spawnServer({ MODEL_REGISTRY: `http://127.0.0.1:${await getClosedPort()}/`, MODEL_DIGEST: productionDigest });
     expect(await exited).toBe(1);
     expect(lines.find((line) => line.msg.startsWith('model load failed'))?.error).toMatch(/unreachable at .* after 4 attempts/);
   });

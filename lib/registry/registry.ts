@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import {
   ArtifactError,
   MANIFEST_FILE,
+  computeDigest,
   parseManifest,
   readArtifact,
   writeArtifact,
@@ -22,7 +23,10 @@ import {
   type AliasTarget,
   type HistoryEvent,
 } from './history.ts';
-import { RegistryError, createDirectorySource, type RegistrySource } from './source.ts';
+import { createByteBudget } from './download.ts';
+import { RegistryError } from './errors.ts';
+import { createDirectorySource, type RegistrySource } from './source.ts';
+import { DEFAULT_MAX_VERSION_BYTES } from './trust.ts';
 
 /** The model this project trains and serves. */
 export const DEFAULT_MODEL_NAME = 'telco-churn';
@@ -42,14 +46,16 @@ export function compareVersions(a: string, b: string): number {
   return 0;
 }
 
-/** Read a model's alias table through any source; a model with no aliases yet has an empty one. */
+/**
+ * Read a model's alias table through any source. A source without one throws a `notFound`
+ * RegistryError that says why (no registry directory, no such model, an OCI registry...).
+ */
 export async function readAliases(source: RegistrySource, name: string): Promise<Record<string, AliasTarget>> {
+  const bytes = await source.readAliases(name);
   try {
-    return JSON.parse(new TextDecoder().decode(await source.read(`${name}/${ALIASES_FILE}`))) as Record<string, AliasTarget>;
-  } catch (error) {
-    if (error instanceof RegistryError && error.notFound) return {};
-    if (error instanceof SyntaxError) throw new RegistryError(`${name}/${ALIASES_FILE}`, 'is not valid JSON');
-    throw error;
+    return JSON.parse(new TextDecoder().decode(bytes)) as Record<string, AliasTarget>;
+  } catch {
+    throw new RegistryError(`${name}/${ALIASES_FILE}`, 'is not valid JSON');
   }
 }
 
@@ -64,26 +70,105 @@ export async function resolveReference(source: RegistrySource, name: string, ref
   return target;
 }
 
+/** Seconds spent in each registry phase of a load: resolve (alias, OCI manifest), download, verify. */
+export interface RegistryPhases {
+  resolve: number;
+  download: number;
+  verify: number;
+}
+
+/** A version loaded and verified, with where it came from and what each phase cost. */
+export interface LoadedVersion extends LoadedArtifact {
+  /** Where the files were read (a directory, a URL, or `oci://host/repository@sha256:…`). */
+  location: string;
+  /** The OCI manifest digest, when the version came from an OCI registry. */
+  ociDigest: string | undefined;
+  /** Every file's exact bytes, manifest.json included, as verified. */
+  files: Map<string, Uint8Array>;
+  phases: RegistryPhases;
+}
+
+/** Options of {@link loadVersion}. */
+export interface LoadVersionOptions {
+  /** sha256 of manifest.json the version must have (MODEL_DIGEST). */
+  digest?: string | undefined;
+  /** sha256 of the OCI manifest the version must be (OCI sources only). */
+  ociDigest?: string | undefined;
+  /** Most bytes the version's files may take together; reading stops past it. */
+  maxBytes?: number;
+}
+
+/** The file names a manifest lists, read loosely to know what to download; readArtifact checks it properly. */
+function getListedFiles(manifestBytes: Uint8Array): string[] {
+  try {
+    const files = (JSON.parse(new TextDecoder().decode(manifestBytes)) as { files?: unknown }).files;
+    return typeof files === 'object' && files !== null ? Object.keys(files) : [];
+  } catch {
+    return [];
+  }
+}
+
 /**
  * Load one version through any source and verify every file (see readArtifact). `digest` pins
- * the manifest; an alias's recorded digest pins it too, and both must agree.
+ * the manifest; an alias's recorded digest pins it too, and both must agree. The files are all
+ * downloaded (within `maxBytes`) before any is verified, so the phases can be told apart.
  */
 export async function loadVersion(
   source: RegistrySource,
   name: string,
   reference: string,
-  { digest }: { digest?: string } = {},
-): Promise<LoadedArtifact> {
+  { digest, ociDigest, maxBytes = DEFAULT_MAX_VERSION_BYTES }: LoadVersionOptions = {},
+): Promise<LoadedVersion> {
+  const started = performance.now();
   const resolved = await resolveReference(source, name, reference);
   if (digest !== undefined && resolved.digest !== undefined && digest !== resolved.digest) {
     throw new ArtifactError(`${name}/${resolved.version}/${MANIFEST_FILE}`, `alias ${reference} records ${resolved.digest}, not the pinned ${digest}`);
   }
   const expectedDigest = digest ?? resolved.digest;
-  const artifact = await readArtifact((file) => source.read(`${name}/${resolved.version}/${file}`), expectedDigest === undefined ? {} : { expectedDigest });
+  const files = await source.openVersion(name, resolved.version, { ociDigest });
+  const opened = performance.now();
+
+  const budget = createByteBudget(maxBytes);
+  const contents = new Map<string, Uint8Array>();
+  const readInto = async (file: string) => void contents.set(file, await files.read(file, budget));
+  if (files.digests !== undefined) {
+    // The source lists every file with its digest (an OCI manifest): manifest.json's digest is the model digest, so
+    // the pin is checked before any download, and every file then downloads at once.
+    const listed = files.digests.get(MANIFEST_FILE);
+    if (listed === undefined) throw new RegistryError(MANIFEST_FILE, `is not a file of ${files.location}`, { notFound: true });
+    if (expectedDigest !== undefined && listed !== expectedDigest) throw new ArtifactError(MANIFEST_FILE, `digest ${listed} does not match the expected ${expectedDigest}`);
+    await Promise.all([...files.digests.keys()].map(readInto));
+  } else {
+    await readInto(MANIFEST_FILE);
+    // A manifest that fails its pin is refused before anything it lists is downloaded.
+    if (expectedDigest === undefined || computeDigest(contents.get(MANIFEST_FILE)!) === expectedDigest) {
+      await Promise.all(getListedFiles(contents.get(MANIFEST_FILE)!).filter((file) => file !== MANIFEST_FILE).map(readInto));
+    }
+  }
+  const downloaded = performance.now();
+
+  const artifact = await readArtifact(
+    async (file) => {
+      const bytes = contents.get(file);
+      if (bytes === undefined) throw new RegistryError(file, `not found in ${files.location}`, { notFound: true });
+      return bytes;
+    },
+    expectedDigest === undefined ? {} : { expectedDigest },
+  );
   if (artifact.manifest.name !== name || artifact.manifest.version !== resolved.version) {
     throw new ArtifactError(`${name}/${resolved.version}/${MANIFEST_FILE}`, `describes ${artifact.manifest.name} ${artifact.manifest.version}`);
   }
-  return artifact;
+  if (files.recordedDigest !== undefined && files.recordedDigest !== artifact.digest) {
+    throw new ArtifactError(MANIFEST_FILE, `digest ${artifact.digest} does not match the ${files.recordedDigest} recorded at ${files.location}`);
+  }
+  const verified = performance.now();
+  return {
+    ...artifact,
+    location: files.location,
+    ociDigest: files.ociDigest,
+    files: contents,
+    phases: { resolve: (opened - started) / 1000, download: (downloaded - opened) / 1000, verify: (verified - downloaded) / 1000 },
+  };
 }
 
 async function readText(path: string): Promise<string | undefined> {
@@ -130,6 +215,18 @@ export async function getNextVersion(root: string, name: string, signature: Sign
   return { version: `${major}.${minor + 1}.0`, reasons: [`input signature compatible with ${latest}`] };
 }
 
+/** Throw if `version` of `name` is published, or its folder exists, in a registry directory. */
+async function verifyUnpublished(root: string, name: string, version: string): Promise<void> {
+  const published = getPublishedVersions((await readHistory(root, name)).events);
+  const exists = await stat(join(root, name, version)).then(
+    () => true,
+    () => false,
+  );
+  if (published.has(version) || exists) {
+    throw new RegistryError(`${name}/${version}`, 'already exists: published versions are immutable, publish a new version instead');
+  }
+}
+
 /**
  * Publish a new immutable version into a registry directory and record it in the history.
  * Refuses a version that already exists.
@@ -140,14 +237,7 @@ export async function publishVersion(
   { at = new Date().toISOString(), reason }: { at?: string; reason?: string } = {},
 ): Promise<{ manifest: Manifest; digest: string }> {
   const { name, version } = contents.manifest;
-  const published = getPublishedVersions((await readHistory(root, name)).events);
-  const exists = await stat(join(root, name, version)).then(
-    () => true,
-    () => false,
-  );
-  if (published.has(version) || exists) {
-    throw new RegistryError(`${name}/${version}`, 'already exists: published versions are immutable, publish a new version instead');
-  }
+  await verifyUnpublished(root, name, version);
   await mkdir(join(root, name), { recursive: true });
   const result = await writeArtifact(join(root, name, version), contents);
   await appendEvent(root, name, { at, event: 'publish', version, digest: result.digest, ...(reason === undefined ? {} : { reason }) });
