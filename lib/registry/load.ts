@@ -1,17 +1,24 @@
 import type { RetryOptions } from './http.ts';
+import { createOciSource } from './oci-source.ts';
 import { loadVersion, type LoadedVersion } from './registry.ts';
 import { createDirectorySource, createHttpSource, type RegistrySource } from './source.ts';
 import { decideTrust, getLocationKind, type Pins } from './trust.ts';
 
-/** How to reach a location: retries and the redirect policy. */
+/** How to reach a location: retries, plain HTTP for a local OCI registry, the Docker config with credentials. */
 export interface SourceOptions extends RetryOptions {
+  /** Speak plain HTTP to an oci:// registry (as `oras --plain-http`). */
+  plainHttp?: boolean;
+  /** Directory of a Docker `config.json` (DOCKER_CONFIG). */
+  dockerConfigDir?: string | undefined;
   /** Follow redirects to another origin (HTTP registries); only for pinned content. */
   crossOriginRedirects?: 'follow' | 'refuse';
 }
 
-/** Create the source for a location: an `http(s)://` base URL, or a directory. */
-export function createRegistrySource(location: string, { crossOriginRedirects, ...retry }: SourceOptions = {}): RegistrySource {
+/** Create the source for a location: `oci://host[:port]/path`, an `http(s)://` base URL, or a directory. */
+export function createRegistrySource(location: string, { plainHttp, dockerConfigDir, crossOriginRedirects, ...retry }: SourceOptions = {}): RegistrySource {
   switch (getLocationKind(location)) {
+    case 'oci':
+      return createOciSource(location, { plainHttp, dockerConfigDir, ...retry });
     case 'http':
       return createHttpSource(location, { crossOriginRedirects, ...retry });
     default:

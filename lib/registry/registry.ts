@@ -1,4 +1,4 @@
-import { appendFile, mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   ArtifactError,
@@ -242,6 +242,27 @@ export async function publishVersion(
   const result = await writeArtifact(join(root, name, version), contents);
   await appendEvent(root, name, { at, event: 'publish', version, digest: result.digest, ...(reason === undefined ? {} : { reason }) });
   return result;
+}
+
+/**
+ * Add a version read from elsewhere (an OCI registry) to a registry directory, byte for byte, and
+ * record its publication. `version` must have been verified (loadVersion); an existing version is refused.
+ */
+export async function importVersion(
+  root: string,
+  version: Pick<LoadedVersion, 'manifest' | 'digest' | 'files'>,
+  { at = new Date().toISOString(), reason }: { at?: string; reason?: string } = {},
+): Promise<void> {
+  const { name, version: number } = version.manifest;
+  await verifyUnpublished(root, name, number);
+  const dir = join(root, name, number);
+  await mkdir(join(root, name), { recursive: true });
+  await mkdir(dir);
+  for (const [file, bytes] of version.files) {
+    await writeFile(join(dir, file), bytes, { flag: 'wx' });
+    await chmod(join(dir, file), 0o444);
+  }
+  await appendEvent(root, name, { at, event: 'publish', version: number, digest: version.digest, ...(reason === undefined ? {} : { reason }) });
 }
 
 /** Point an alias at a published version after verifying it. */
