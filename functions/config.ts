@@ -1,7 +1,12 @@
+import { join } from 'node:path';
 import { z } from 'zod';
 import { SMALL_BODY_RESERVE_SHARE } from './admission.ts';
+import { RegistryError } from '../lib/registry/errors.ts';
+import { isOciLocation, parseOciLocation } from '../lib/registry/oci-client.ts';
+import { DEFAULT_MAX_VERSION_BYTES } from '../lib/registry/trust.ts';
 
-const VERSION_OR_ALIAS = /^(\d+\.\d+\.\d+|[a-z][a-z0-9-]*)$/;
+// A version or an alias; a version may carry the OCI manifest digest that pins it (`1.1.0@sha256:<hex>`).
+const VERSION_OR_ALIAS = /^(\d+\.\d+\.\d+(@sha256:[0-9a-f]{64})?|[a-z][a-z0-9-]*)$/;
 
 const integer = (name: string, min: number, max: number) =>
   z.coerce.number({ error: `${name} must be a number` }).int(`${name} must be a whole number`).min(min, `${name} must be >= ${min}`).max(max, `${name} must be <= ${max}`);
@@ -11,11 +16,18 @@ const configSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   MODEL_REGISTRY: z.string().min(1).optional(),
   MODEL_NAME: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'MODEL_NAME must be a lowercase registry name').default('telco-churn'),
-  MODEL_VERSION: z.string().regex(VERSION_OR_ALIAS, 'MODEL_VERSION must be a version such as 1.0.0 or an alias such as production').default('production'),
+  MODEL_VERSION: z
+    .string()
+    .regex(VERSION_OR_ALIAS, 'MODEL_VERSION must be a version such as 1.0.0 (optionally pinned: 1.0.0@sha256:<OCI manifest digest>) or an alias such as production')
+    .default('production'),
   MODEL_DIGEST: z
     .string()
     .regex(/^sha256:[0-9a-f]{64}$/, 'MODEL_DIGEST must look like sha256:<64 hex digits>')
     .optional(),
+  MODEL_REGISTRY_PLAIN_HTTP: z.enum(['true', 'false'], { error: 'MODEL_REGISTRY_PLAIN_HTTP must be true or false' }).default('false'),
+  MODEL_MAX_BYTES: integer('MODEL_MAX_BYTES', 1024, 1024 * 1024 * 1024).default(DEFAULT_MAX_VERSION_BYTES),
+  DOCKER_CONFIG: z.string().min(1).optional(),
+  HOME: z.string().min(1).optional(),
   MAX_BATCH_INSTANCES: integer('MAX_BATCH_INSTANCES', 1, 100_000).default(1000),
   MAX_BODY_BYTES: integer('MAX_BODY_BYTES', 1024, 256 * 1024 * 1024).optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error'], { error: 'LOG_LEVEL must be debug, info, warn or error' }).default('info'),
@@ -46,10 +58,21 @@ export interface Config {
   /** 0 picks a free port (tests); the ready log line says which. */
   port: number;
   host: string;
+  /** A directory, an `http(s)://` base URL or an `oci://host[:port]/path` registry. */
   registry: string;
+  /** Plain HTTP to an oci:// registry (a local one), as `oras --plain-http`. */
+  registryPlainHttp: boolean;
   modelName: string;
+  /** A version or an alias, without any `@sha256:` pin. */
   modelVersion: string;
+  /** sha256 of the version's manifest.json (MODEL_DIGEST). */
   modelDigest: string | undefined;
+  /** sha256 of the version's OCI manifest (`MODEL_VERSION=<version>@sha256:…`). */
+  modelOciDigest: string | undefined;
+  /** Most bytes the version's files may take together (MODEL_MAX_BYTES). */
+  modelMaxBytes: number;
+  /** Directory of the Docker config.json with registry credentials: DOCKER_CONFIG, else ~/.docker. */
+  dockerConfigDir: string | undefined;
   maxBatchInstances: number;
   maxBodyBytes: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -94,13 +117,29 @@ export function readConfig(env: Record<string, string | undefined>, defaultRegis
   if (maxInflightBodyBytes < leastBodyBudget) {
     throw new ConfigError(`MAX_INFLIGHT_BODY_BYTES must be at least ${leastBodyBudget}, or no body of MAX_BODY_BYTES (${maxBodyBytes}) could ever be admitted`);
   }
+  const registry = values.MODEL_REGISTRY ?? defaultRegistry;
+  const plainHttp = values.MODEL_REGISTRY_PLAIN_HTTP === 'true';
+  if (/^(https?|oci):\/\/[^/]*@/i.test(registry)) throw new ConfigError('MODEL_REGISTRY must not carry credentials in its URL; put them in a Docker config.json (DOCKER_CONFIG)');
+  if (isOciLocation(registry)) {
+    try {
+      parseOciLocation(registry, { plainHttp });
+    } catch (error) {
+      if (!(error instanceof RegistryError)) throw error;
+      throw new ConfigError(`MODEL_REGISTRY ${error.message}`);
+    }
+  }
+  const [version, ociDigest] = values.MODEL_VERSION.split('@') as [string, string | undefined];
   return {
     port: values.PORT,
     host: values.HOST,
-    registry: values.MODEL_REGISTRY ?? defaultRegistry,
+    registry,
+    registryPlainHttp: plainHttp,
     modelName: values.MODEL_NAME,
-    modelVersion: values.MODEL_VERSION,
+    modelVersion: version,
     modelDigest: values.MODEL_DIGEST,
+    modelOciDigest: ociDigest,
+    modelMaxBytes: values.MODEL_MAX_BYTES,
+    dockerConfigDir: values.DOCKER_CONFIG ?? (values.HOME === undefined ? undefined : join(values.HOME, '.docker')),
     maxBatchInstances: values.MAX_BATCH_INSTANCES,
     maxBodyBytes,
     logLevel: values.LOG_LEVEL,

@@ -4,6 +4,7 @@ import { createEncoder } from '../lib/model/encoding.ts';
 import { createPredictor } from '../lib/model/predictor.ts';
 import { createInstanceSchema, type Instance } from '../lib/model/signature.ts';
 import { loadTrustedVersion } from '../lib/registry/load.ts';
+import type { LoadPhases } from './state.ts';
 
 /** A model ready to answer requests: verified artifact, compiled encoder and predictor, request schema. */
 export interface ServedModel {
@@ -11,6 +12,12 @@ export interface ServedModel {
   version: string;
   digest: string;
   manifest: Manifest;
+  /** Where the files came from (a directory, a URL, `oci://host/repository@sha256:…`). */
+  source: string;
+  /** The OCI manifest digest, when the model came from an OCI registry. */
+  ociDigest: string | undefined;
+  /** Seconds of each phase up to and including compiling; server.ts adds the warm-up. */
+  loadPhases: Omit<LoadPhases, 'warmup'>;
   threshold: number;
   /** The zod schema of one customer, built from the version's signature. */
   instanceSchema: z.ZodObject;
@@ -18,24 +25,30 @@ export interface ServedModel {
   predict(instances: Instance[]): Float64Array;
 }
 
-/** Where to load the served model from; `version` may be an alias. */
+/** Where to load the served model from and what pins it; `version` may be an alias. */
 export interface ModelLocation {
   registry: string;
   name: string;
   version: string;
   digest?: string | undefined;
+  ociDigest?: string | undefined;
+  plainHttp?: boolean;
+  dockerConfigDir?: string | undefined;
+  maxBytes?: number;
 }
 
 /**
- * Load a version from a directory or HTTP registry under the trust rules of lib/registry/trust.ts
- * (remote content only when pinned, a byte cap), verify every file, and compile it for serving.
- * Throws (naming the file and digests) rather than return anything unverified.
+ * Load a version from a directory, HTTP or OCI registry under the trust rules of
+ * lib/registry/trust.ts (remote content only when pinned, a byte cap), verify every file, and
+ * compile it for serving. Throws (naming the file and digests) rather than return anything unverified.
  */
-export async function loadServedModel(location: ModelLocation): Promise<ServedModel> {
-  const artifact = await loadTrustedVersion({ location: location.registry, name: location.name, reference: location.version, digest: location.digest });
+export async function loadServedModel({ registry, name, version, ...options }: ModelLocation): Promise<ServedModel> {
+  const artifact = await loadTrustedVersion({ location: registry, name, reference: version, ...options });
+  const compileStarted = performance.now();
   const { manifest, encoding, model } = artifact;
   const encode = createEncoder(encoding);
   const predictor = createPredictor(model, manifest.signature.output.positiveClass);
+  const instanceSchema = createInstanceSchema(manifest.signature);
   const width = encoding.columns.length;
   let vectors = new Float64Array(width * 16);
   return {
@@ -43,8 +56,11 @@ export async function loadServedModel(location: ModelLocation): Promise<ServedMo
     version: manifest.version,
     digest: artifact.digest,
     manifest,
+    source: artifact.location,
+    ociDigest: artifact.ociDigest,
+    loadPhases: { ...artifact.phases, compile: (performance.now() - compileStarted) / 1000 },
     threshold: manifest.threshold,
-    instanceSchema: createInstanceSchema(manifest.signature),
+    instanceSchema,
     predict(instances) {
       // One reused buffer: predict is synchronous, so no two calls share it at once.
       if (vectors.length < instances.length * width) vectors = new Float64Array(instances.length * width);

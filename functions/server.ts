@@ -248,27 +248,46 @@ export async function startServer(): Promise<void> {
 
   const loadStarted = seconds();
   try {
-    const model = await loadServedModel({ registry: config.registry, name: config.modelName, version: config.modelVersion, digest: config.modelDigest });
+    const model = await loadServedModel({
+      registry: config.registry,
+      name: config.modelName,
+      version: config.modelVersion,
+      digest: config.modelDigest,
+      ociDigest: config.modelOciDigest,
+      plainHttp: config.registryPlainHttp,
+      dockerConfigDir: config.dockerConfigDir,
+      maxBytes: config.modelMaxBytes,
+    });
     // Warm up: the same validation and prediction a request runs, on a customer built from the signature.
+    const warmupStarted = seconds();
     const example = model.instanceSchema.parse(createExampleInstance(model.manifest));
     const [probability] = model.predict([example as Instance]);
     if (!(probability! >= 0 && probability! <= 1)) throw new Error(`warm-up prediction returned ${probability}`);
     if (draining) exit(0);
     state.model = model;
     state.loadSeconds = seconds() - loadStarted;
+    state.loadPhases = { ...model.loadPhases, warmup: seconds() - warmupStarted };
     state.loadedAt = new Date().toISOString();
-    telemetry.setModel(model, state.loadSeconds);
+    telemetry.setModel(model, state.loadSeconds, state.loadPhases);
     state.phase = 'ready';
     state.readySeconds = seconds();
+    const ms = (value: number) => Math.round(value * 1e6) / 1000;
     log.info('ready', {
       host: config.host,
       port,
       registry: config.registry,
+      source: model.source,
       model: model.name,
       version: model.version,
       digest: model.digest,
-      loadMs: Math.round(state.loadSeconds * 1e6) / 1000,
-      readyMs: Math.round(state.readySeconds * 1e6) / 1000,
+      ociDigest: model.ociDigest,
+      loadMs: ms(state.loadSeconds),
+      resolveMs: ms(state.loadPhases.resolve),
+      downloadMs: ms(state.loadPhases.download),
+      verifyMs: ms(state.loadPhases.verify),
+      compileMs: ms(state.loadPhases.compile),
+      warmupMs: ms(state.loadPhases.warmup),
+      readyMs: ms(state.readySeconds),
     });
   } catch (error) {
     log.error('model load failed; refusing to serve an unverified model', {
@@ -276,7 +295,7 @@ export async function startServer(): Promise<void> {
       model: config.modelName,
       version: config.modelVersion,
       error: error instanceof Error ? error.message : String(error),
-      hint: error instanceof UnpinnedError ? 'set MODEL_DIGEST=sha256:<digest of manifest.json>' : undefined,
+      hint: error instanceof UnpinnedError ? `set MODEL_DIGEST=sha256:<digest of manifest.json> or MODEL_VERSION=${config.modelVersion}@sha256:<OCI manifest digest>` : undefined,
     });
     exit(1);
   }

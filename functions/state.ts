@@ -12,12 +12,22 @@ export interface AppEnv {
 /** The lifecycle of the process: loading the model, serving, then draining on SIGTERM. */
 export type Phase = 'loading' | 'ready' | 'draining';
 
+/** Seconds each phase of loading the model took: resolve the reference, download, verify, compile, warm up. */
+export interface LoadPhases {
+  resolve: number;
+  download: number;
+  verify: number;
+  compile: number;
+  warmup: number;
+}
+
 /** What every handler may read about the process; only server.ts changes it. */
 export interface ServingState {
   phase: Phase;
   model: ServedModel | undefined;
   loadedAt: string | undefined;
   loadSeconds: number | undefined;
+  loadPhases: LoadPhases | undefined;
   /** Seconds from process start until the model was loaded, verified and warmed up. */
   readySeconds: number | undefined;
   /** Seconds from process start until the first successful /predict. */
@@ -26,5 +36,5 @@ export interface ServingState {
 
 /** Create the state of a process that has not loaded its model yet. */
 export function createServingState(): ServingState {
-  return { phase: 'loading', model: undefined, loadedAt: undefined, loadSeconds: undefined, readySeconds: undefined, firstPredictSeconds: undefined };
+  return { phase: 'loading', model: undefined, loadedAt: undefined, loadSeconds: undefined, loadPhases: undefined, readySeconds: undefined, firstPredictSeconds: undefined };
 }

@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Instance } from '../lib/model/signature.ts';
 import type { ShedReason } from './admission.ts';
 import type { ServedModel } from './model.ts';
+import type { LoadPhases } from './state.ts';
 
 const PREDICT_ROUTE = '/predict';
 /** Node's client error codes kept as label values; any other is counted as `other` (bounded cardinality). */
@@ -49,8 +50,8 @@ interface NumericRange {
 /** Records what the service does: Prometheus metrics for scraping and the summary `/health` shows. */
 export interface Telemetry {
   registry: Registry;
-  /** The served model is loaded: label the info gauge and prepare drift counters for its inputs. */
-  setModel(model: ServedModel, loadSeconds: number): void;
+  /** The served model is loaded: label the info gauge, record the load phases, prepare drift counters for its inputs. */
+  setModel(model: ServedModel, loadSeconds: number, phases?: LoadPhases): void;
   /** Any answered request; successful /predict ones also feed the latency percentiles of /health. */
   recordRequest(method: string, route: string, status: number, seconds: number): void;
   recordPredictions(instances: Instance[], probabilities: Float64Array, threshold: number): void;
@@ -117,6 +118,12 @@ export function createTelemetry({ collectProcessMetrics = true }: { collectProce
     registers: [registry],
   });
   const modelLoadSeconds = new Gauge({ name: 'churn_model_load_seconds', help: 'Time to fetch, verify and compile the served model.', registers: [registry] });
+  const modelLoadPhaseSeconds = new Gauge({
+    name: 'churn_model_load_phase_seconds',
+    help: 'Time of each phase of loading the served model at cold start: resolve, download, verify, compile, warmup.',
+    labelNames: ['phase'] as const,
+    registers: [registry],
+  });
 
   const durationChildren = new Map<string, ReturnType<typeof requestDuration.labels>>();
   const since = new Date().toISOString();
@@ -146,10 +153,11 @@ export function createTelemetry({ collectProcessMetrics = true }: { collectProce
 
   return {
     registry,
-    setModel(model, loadSeconds) {
+    setModel(model, loadSeconds, phases) {
       modelInfo.reset();
       modelInfo.labels(model.name, model.version, model.digest).set(1);
       modelLoadSeconds.set(loadSeconds);
+      for (const [phase, seconds] of Object.entries(phases ?? {})) modelLoadPhaseSeconds.labels(phase).set(seconds);
       trainingBaseRate = model.manifest.metrics.trainingBaseRate;
       ranges = model.manifest.signature.inputs.flatMap((input) =>
         input.type === 'integer' || input.type === 'number' ? [{ name: input.name, min: input.observed.min, max: input.observed.max, below: 0, above: 0 }] : [],

@@ -101,10 +101,14 @@ describe('the server process', () => {
     expect(health.model.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(health.coldStart.readySeconds).toBeGreaterThan(0);
     expect(health.coldStart.firstPredictSeconds).toBeGreaterThanOrEqual(health.coldStart.readySeconds);
+    expect(Object.keys(health.model.loadPhases)).toEqual(['resolve', 'download', 'verify', 'compile', 'warmup']);
+    for (const seconds of Object.values<number>(health.model.loadPhases)) expect(seconds).toBeGreaterThanOrEqual(0);
+    expect(health.model.source).toMatch(/model-registry\/telco-churn\/1\.0\.0$/);
     expect(health.process.rssBytes).toBeGreaterThan(0);
     expect(health.telemetry.predictions.total).toBeGreaterThanOrEqual(5);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toContain('churn_model_info{name="telco-churn",version="1.0.0"');
+    expect(metrics).toMatch(/^churn_model_load_phase_seconds\{phase="download"\} [0-9.e-]+$/m);
     expect(metrics).toContain('process_resident_memory_bytes');
   });
 
