@@ -118,6 +118,14 @@ if [[ "$heap_default" == --max-old-space-size=128 && "$heap_gi" == --max-old-spa
 else
   report FAIL "heap cap is half the memory limit" "256Mi: '$heap_default', 1Gi: '$heap_gi'"
 fi
+refuse "an unpinned oci:// registry" "is remote: pin the version" --set model.registry=oci://ghcr.io/owner/models
+refuse "an unpinned https:// registry" "is remote: pin the version" --set model.registry=https://models.example.com/registry
+refuse "model.ociDigest with the baked registry" "apply to an oci:// model.registry only" \
+  --set model.ociDigest=sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+refuse "credentials in an oci:// URL" "/model/registry" --set model.registry=oci://user:token@ghcr.io/owner/models \
+  --set model.digest=sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+refuse "an upper-case oci:// repository path" "/model/registry" --set model.registry=oci://ghcr.io/OWNER/models \
+  --set model.digest=sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 
 # 3. Revision names: a pure function of the rendered template.
 revision_of() { local file="$WORK/rev-$1.yaml"; shift; render "$@" >"$file"; revision_name "$file"; }

@@ -81,6 +81,18 @@ telco-churn/model-version: {{ .Values.model.version | replace "+" "_" | quote }}
 {{- end }}
 {{- end }}
 
+{{/* Whether model.registry is an OCI registry (`oci://`): "true" or empty. */}}
+{{- define "telco-churn.modelRegistryIsOci" -}}
+{{- if hasPrefix "oci://" .Values.model.registry }}true{{ end }}
+{{- end }}
+
+{{/* Secret mounted as the server's DOCKER_CONFIG for an oci:// registry: model.pullSecret, else the first image pull secret; empty for none. */}}
+{{- define "telco-churn.modelPullSecret" -}}
+{{- if include "telco-churn.modelRegistryIsOci" . }}
+{{- .Values.model.pullSecret | default (first (concat .Values.image.pullSecrets (list ""))) }}
+{{- end }}
+{{- end }}
+
 {{/* Checks the rules values.schema.json cannot express (comparisons between values); renders nothing. */}}
 {{- define "telco-churn.verifyValues" -}}
 {{- $a := .Values.knative.autoscaling }}
@@ -96,6 +108,14 @@ telco-churn/model-version: {{ .Values.model.version | replace "+" "_" | quote }}
 {{- end }}
 {{- if ge (int .Values.server.drainTimeoutMs) (mul (int $d.terminationGracePeriodSeconds) 1000) }}
 {{- fail "server.drainTimeoutMs must be shorter than deployment.terminationGracePeriodSeconds, or the kubelet kills the server mid-drain" }}
+{{- end }}
+{{- $m := .Values.model }}
+{{- $oci := include "telco-churn.modelRegistryIsOci" . }}
+{{- if and (regexMatch "^(https?|oci)://" $m.registry) (not $m.digest) (not $m.ociDigest) }}
+{{- fail (printf "model.registry %s is remote: pin the version with model.digest (npm run registry -- resolve %s --registry %s) or model.ociDigest; unpinned remote content is never served" $m.registry $m.version $m.registry) }}
+{{- end }}
+{{- if and (not $oci) (or $m.ociDigest $m.plainHttp $m.pullSecret) }}
+{{- fail "model.ociDigest, model.plainHttp and model.pullSecret apply to an oci:// model.registry only" }}
 {{- end }}
 {{- $service := include "telco-churn.fullname" . }}
 {{- if not (regexMatch "^[a-z]([-a-z0-9]*[a-z0-9])?$" $service) }}
@@ -131,10 +151,18 @@ ports other than the serving port); a plain Deployment needs both spelled out.
     - name: MODEL_NAME
       value: {{ .Values.model.name | quote }}
     - name: MODEL_VERSION
-      value: {{ .Values.model.version | quote }}
+      value: {{ list .Values.model.version .Values.model.ociDigest | compact | join "@" | quote }}
     {{- with .Values.model.digest }}
     - name: MODEL_DIGEST
       value: {{ . | quote }}
+    {{- end }}
+    {{- if .Values.model.plainHttp }}
+    - name: MODEL_REGISTRY_PLAIN_HTTP
+      value: "true"
+    {{- end }}
+    {{- if include "telco-churn.modelPullSecret" . }}
+    - name: DOCKER_CONFIG
+      value: /var/run/secrets/telco-churn/model-registry
     {{- end }}
     - name: MAX_BATCH_INSTANCES
       value: {{ .Values.server.maxBatchInstances | int | quote }}
@@ -192,6 +220,11 @@ ports other than the serving port); a plain Deployment needs both spelled out.
   volumeMounts:
     - name: tmp
       mountPath: /tmp
+    {{- if include "telco-churn.modelPullSecret" . }}
+    - name: model-registry-credentials
+      mountPath: /var/run/secrets/telco-churn/model-registry
+      readOnly: true
+    {{- end }}
 {{- end }}
 
 {{/* Pod spec fields both modes share: identity, pull secrets, the serving container and its /tmp volume. */}}
@@ -211,6 +244,15 @@ volumes:
   - name: tmp
     emptyDir:
       sizeLimit: {{ .Values.tmpVolume.sizeLimit }}
+  {{- with include "telco-churn.modelPullSecret" . }}
+  {{- /* The Secret's .dockerconfigjson key becomes config.json, the file the server reads in DOCKER_CONFIG. */}}
+  - name: model-registry-credentials
+    secret:
+      secretName: {{ . }}
+      items:
+        - key: .dockerconfigjson
+          path: config.json
+  {{- end }}
 {{- end }}
 
 {{/* Revision template metadata without its name: labels and the string-valued autoscaling annotations. */}}
