@@ -1,23 +1,28 @@
 #!/usr/bin/env bash
-# Validates the Helm chart without a cluster, as Knative's webhook and the API server would:
+# Validates the Helm chart without a cluster, as the API server and Knative's webhook would:
 #   1. for each values file in tests/chart/values/: helm lint --strict, helm template, kubeconform -strict against
-#      Kubernetes + Knative + prometheus-operator schemas built offline, and the Knative webhook rules the schemas
-#      cannot express (tests/chart/check-rendered.ts);
-#   2. values.schema.json and the chart's own checks refuse bad values (aliases, unknown keys, out-of-range numbers);
-#   3. revision names are reproducible: same values, same name; any template change, a new name;
-#   4. the traffic split `lookup` derives from a live Service, rendered with --dry-run=server against a stand-in API
+#      Kubernetes + Knative + prometheus-operator schemas built offline, Knative Serving's own admission code on
+#      create (tests/chart/knative-admission: server-side apply, then the webhook's SetDefaults and Validate), and
+#      the chart's own rules that Knative does not check (tests/chart/check-rendered.ts: hardening, probe paths);
+#   2. renders broken on purpose (a second port, env PORT, a lifecycle hook, reserved ports, traffic over 100%) are
+#      refused, each with Knative's own message;
+#   3. values.schema.json and the chart's own checks refuse bad values (aliases, unknown keys, out-of-range numbers);
+#   4. revision names are reproducible: same values, same name; any template change, a new name;
+#   5. the traffic split `lookup` derives from a live Service, rendered with --dry-run=server against a stand-in API
 #      server on 127.0.0.1 (tests/chart/fake-apiserver.ts).
-# Needs `bash .ci/tools.sh` (helm, kubeconform, schema sources) and `npm ci` (Node 24, yaml). Prints one line per case
-# and a closing "N passed, N failed" line; exits non-zero when any case fails.
+# Needs `bash .ci/tools.sh` (helm, kubeconform, knative-admission, schema sources) and `npm ci` (Node 24, yaml).
+# Prints one line per case and a closing "N passed, N failed" line; exits non-zero when any case fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 eval "$(bash .ci/tools.sh --print-env)"
 NODE=node_modules/.bin/node
-for tool in "$HELM" "$KUBECONFORM"; do
+for tool in "$HELM" "$KUBECONFORM" "$KNATIVE_ADMISSION"; do
   [[ -x "$tool" ]] || { echo "chart-check: $tool is missing: run bash .ci/tools.sh" >&2; exit 1; }
 done
-[[ -f "$KUBERNETES_SWAGGER" && -d "$KNATIVE_CRD_DIR" && -d "$PROMETHEUS_CRD_DIR" ]] ||
+[[ "$("$KNATIVE_ADMISSION" --source-digest)" == "$KNATIVE_ADMISSION_DIGEST" ]] ||
+  { echo "chart-check: $KNATIVE_ADMISSION was built from other sources: run bash .ci/tools.sh" >&2; exit 1; }
+[[ -f "$KUBERNETES_SWAGGER" && -d "$KNATIVE_CRD_DIR" && -d "$PROMETHEUS_CRD_DIR" && -d "$KNATIVE_ADMISSION_CRD_DIR" ]] ||
   { echo "chart-check: schema sources are missing: run bash .ci/tools.sh" >&2; exit 1; }
 [[ -x "$NODE" ]] || { echo "chart-check: $NODE is missing: run npm ci" >&2; exit 1; }
 
@@ -51,10 +56,15 @@ SCHEMAS="$WORK/schemas"
 
 render() { "$HELM" template "$RELEASE" "$CHART" --namespace "$NAMESPACE" --kube-version "$KUBE_VERSION" "$@"; }
 
+# Knative Serving's admission code: `admission create RENDER` or `admission update PREVIOUS RENDER`, plus flags.
+admission() {
+  "$KNATIVE_ADMISSION" --crd-dir "$KNATIVE_ADMISSION_CRD_DIR" --kubernetes-swagger "$KUBERNETES_SWAGGER" "$@"
+}
+
 # Prints the Knative revision name (spec.template.metadata.name) of a rendered manifest stream.
 revision_name() { awk '/^kind: Service$/ { svc = 1 } svc && /^  template:$/ { t = 1 } t && /^      name: / { print $2; exit }' "$1"; }
 
-# 1. Every values file: lint, render, schema-validate, Knative rules.
+# 1. Every values file: lint, render, schema-validate, Knative admission on create, the chart's own rules.
 for values in tests/chart/values/*.yaml; do
   name="$(basename "$values" .yaml)"
   out="$WORK/$name.yaml"
@@ -65,19 +75,53 @@ for values in tests/chart/values/*.yaml; do
   if ! render -f "$values" >"$out" 2>"$log"; then
     report FAIL "render $name" "helm template failed" "$log"; continue
   fi
-  # Both validators run even when the first refuses, so one run shows every problem.
+  # Every validator runs even when an earlier one refuses, so one run shows every problem.
   problems=()
   "$KUBECONFORM" -strict -summary -schema-location "$SCHEMAS" -kubernetes-version "$KUBE_VERSION" "$out" >"$log" 2>&1 ||
     problems+=("objects refused by the schemas")
   kubeconform_summary="$(sed -n 's/^Summary: \([0-9]*\) resources.*Valid: \([0-9]*\).*/\2\/\1 objects valid/p' "$log")"
-  "$NODE" tests/chart/check-rendered.ts "$name" <"$out" >>"$log" 2>&1 || problems+=("Knative webhook rules broken")
+  admission create "$out" >>"$log" 2>&1 || problems+=("refused by Knative's admission")
+  knative_summary="$(sed -n 's/^knative-admission: \([0-9]*\) Knative object(s) created, 0 refused.*/\1 Knative object(s) admitted/p' "$log")"
+  "$NODE" tests/chart/check-rendered.ts "$name" <"$out" >>"$log" 2>&1 || problems+=("chart rules broken")
   if [[ ${#problems[@]} -gt 0 ]]; then
-    report FAIL "$name" "${problems[0]}${problems[1]:+, ${problems[1]}}" "$log"; continue
+    joined="$(printf '%s, ' "${problems[@]}")"
+    report FAIL "$name" "${joined%, }" "$log"; continue
   fi
-  report ok "$name" "lint --strict, kubeconform -strict $kubeconform_summary, knative rules clean"
+  report ok "$name" "lint --strict, kubeconform -strict $kubeconform_summary, $knative_summary, chart rules clean"
 done
 
-# 2. Values that must be refused, with the text that proves it was refused for the right reason.
+# 2. Renders broken on purpose (RFC 6902 patches of the default rendering): Knative's own code refuses each.
+broken() { # LABEL EXPECTED JSON_PATCH [ADMISSION FLAGS...]
+  local label=$1 expected=$2 patch=$3 log
+  shift 3
+  log="$WORK/broken-$(echo "$label" | tr -c 'a-zA-Z0-9' '-').log"
+  if admission --json-patch "$patch" "$@" create "$WORK/default.yaml" >"$log" 2>&1; then
+    report FAIL "refuses $label" "was admitted" "$log"
+  elif grep -qF -- "$expected" "$log"; then
+    report ok "refuses $label" "($expected)"
+  else
+    report FAIL "refuses $label" "refused, but without \"$expected\"" "$log"
+  fi
+}
+container=/spec/template/spec/containers/0
+broken "a second container port" "more than one container port is set" \
+  '[{"op": "add", "path": "'$container'/ports/-", "value": {"name": "h2c", "containerPort": 8081}}]'
+broken "env PORT" '"PORT" is a reserved environment variable' \
+  '[{"op": "add", "path": "'$container'/env/-", "value": {"name": "PORT", "value": "9000"}}]'
+lifecycle='[{"op": "add", "path": "'$container'/lifecycle", "value": {"preStop": {"exec": {"command": ["sleep", "5"]}}}}]'
+# Knative's CRD schema has no lifecycle field, so the API server refuses it before the webhook sees it ...
+broken "a lifecycle hook (API server)" "lifecycle: field not declared in schema" "$lifecycle"
+# ... and the webhook refuses it too when handed the object as is.
+broken "a lifecycle hook (webhook)" "must not set the field(s): spec.template.spec.containers[0].lifecycle" "$lifecycle" --webhook-only
+for port in 8012 8013 8022 9090 9091; do
+  broken "containerPort $port (queue-proxy's)" "$port is a reserved port" \
+    '[{"op": "replace", "path": "'$container'/ports/0/containerPort", "value": '$port'}]'
+done
+base_revision="$(revision_name "$WORK/default.yaml")"
+broken "traffic summing to 110%" "Traffic targets sum to 110, want 100" \
+  '[{"op": "add", "path": "/spec/traffic/-", "value": {"revisionName": "'"$base_revision"'", "percent": 10}}]'
+
+# 3. Values that must be refused, with the text that proves it was refused for the right reason.
 refuse() {
   local label=$1 expected=$2 log
   shift 2
@@ -127,7 +171,7 @@ refuse "credentials in an oci:// URL" "/model/registry" --set model.registry=oci
 refuse "an upper-case oci:// repository path" "/model/registry" --set model.registry=oci://ghcr.io/OWNER/models \
   --set model.digest=sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 
-# 3. Revision names: a pure function of the rendered template.
+# 4. Revision names: a pure function of the rendered template.
 revision_of() { local file="$WORK/rev-$1.yaml"; shift; render "$@" >"$file"; revision_name "$file"; }
 base="$(revision_of base)"
 again="$(revision_of again)"
@@ -149,7 +193,7 @@ check_revision "follows the model version" "$r" "model.version=1.1.0: $version"
 [[ ${#long} -le 63 && "$long" == a-very-long-release-name-for-the-churn-prediction-api-* ]] && r=ok || r=FAIL
 check_revision "fits 63 characters" "$r" "${#long} chars: $long"
 
-# 4. Traffic resolution with `lookup`: a stand-in API server answers for live Services in three namespaces.
+# 5. Traffic resolution with `lookup`: a stand-in API server answers for live Services in three namespaces.
 candidate="$(revision_of candidate --set model.version=1.1.0)"
 live_service() { # NAMESPACE TRAFFIC_JSON LATEST_READY
   cat <<JSON

@@ -4,7 +4,11 @@
 #   Kubernetes OpenAPI         k8s.io/kubernetes module: api/openapi-spec/swagger.json
 #   Knative Serving CRDs       knative.dev/serving module: config/core/300-resources/*.yaml
 #   prometheus-operator CRDs   github.com/prometheus-operator/prometheus-operator module: example/prometheus-operator-crd
-# Idempotent: a binary already built from the pinned module version and a module already in the cache are skipped.
+#   knative-admission          tests/chart/knative-admission: Knative Serving's own defaulting and validation (and the
+#                              API server's server-side apply), built against its go.sum into $TOOLS_BIN; its CRDs
+#                              come with its knative.dev/serving module
+# Idempotent: a binary already built from the pinned module version (knative-admission: from the same sources, by
+# sha256) and a module already in the cache are skipped.
 # Usage: bash .ci/tools.sh              install what is missing
 #        bash .ci/tools.sh --print-env  print the pins and paths as shell assignments (chart-check.sh evals them)
 set -euo pipefail
@@ -17,6 +21,8 @@ KUBERNETES_VERSION=v1.37.2
 KNATIVE_SERVING_VERSION=v0.51.0
 PROMETHEUS_OPERATOR_VERSION=v0.85.0
 
+ADMISSION_SRC="$(cd "$(dirname "$0")/.." && pwd)/tests/chart/knative-admission"
+
 command -v go >/dev/null || { echo "tools.sh: Go is required (the tools are built from the Go module proxy)" >&2; exit 1; }
 
 if [[ -z "${TOOLS_BIN:-}" ]]; then
@@ -26,6 +32,12 @@ MODCACHE="$(go env GOMODCACHE)"
 K8S_DIR="$MODCACHE/k8s.io/kubernetes@$KUBERNETES_VERSION"
 KNATIVE_DIR="$MODCACHE/knative.dev/serving@$KNATIVE_SERVING_VERSION"
 PROMETHEUS_DIR="$MODCACHE/github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION"
+# The admission program pins its own knative.dev/serving (v0.42.x: later releases need knative.dev/pkg versions the
+# module proxy refuses); the apply schemas are that release's CRDs, so code and schema agree.
+ADMISSION_SERVING_VERSION="$(sed -n 's|^[[:space:]]*knative\.dev/serving \(v[^[:space:]]*\).*|\1|p' "$ADMISSION_SRC/go.mod" | head -n 1)"
+ADMISSION_SERVING_DIR="$MODCACHE/knative.dev/serving@$ADMISSION_SERVING_VERSION"
+# sha256 of everything the admission binary is built from.
+ADMISSION_DIGEST="$(cat "$ADMISSION_SRC/go.mod" "$ADMISSION_SRC/go.sum" "$ADMISSION_SRC"/*.go | sha256sum | cut -d ' ' -f 1)"
 
 if [[ "${1:-}" == "--print-env" ]]; then
   cat <<EOF
@@ -35,6 +47,9 @@ KUBERNETES_VERSION=$KUBERNETES_VERSION
 KUBERNETES_SWAGGER=$K8S_DIR/api/openapi-spec/swagger.json
 KNATIVE_CRD_DIR=$KNATIVE_DIR/config/core/300-resources
 PROMETHEUS_CRD_DIR=$PROMETHEUS_DIR/example/prometheus-operator-crd
+KNATIVE_ADMISSION=$TOOLS_BIN/knative-admission
+KNATIVE_ADMISSION_DIGEST=$ADMISSION_DIGEST
+KNATIVE_ADMISSION_CRD_DIR=$ADMISSION_SERVING_DIR/config/core/300-resources
 EOF
   exit 0
 fi
@@ -71,11 +86,29 @@ download_module() {
   rmdir "$tmp"
 }
 
+# install_admission: builds tests/chart/knative-admission unless the installed binary was built from the same sources.
+install_admission() {
+  local binary="$TOOLS_BIN/knative-admission"
+  if [[ -x "$binary" && "$("$binary" --source-digest 2>/dev/null)" == "$ADMISSION_DIGEST" ]]; then
+    echo "tools: knative-admission ${ADMISSION_DIGEST:0:12} (knative.dev/serving $ADMISSION_SERVING_VERSION) already built"
+    return
+  fi
+  echo "tools: building knative-admission against knative.dev/serving $ADMISSION_SERVING_VERSION (first build takes a few minutes)"
+  mkdir -p "$TOOLS_BIN"
+  local started=$SECONDS
+  # -mod=readonly: the committed go.sum pins every module; a missing or changed sum fails instead of being added.
+  (cd "$ADMISSION_SRC" && CGO_ENABLED=0 go build -mod=readonly -trimpath \
+    -ldflags "-X main.sourceDigest=$ADMISSION_DIGEST" -o "$binary" .)
+  echo "tools: knative-admission built in $((SECONDS - started)) s"
+}
+
 install_tool helm helm.sh/helm/v4/cmd/helm "$HELM_VERSION" "-X helm.sh/helm/v4/internal/version.version=$HELM_VERSION"
 install_tool kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$KUBECONFORM_VERSION" "-X main.version=$KUBECONFORM_VERSION"
 download_module k8s.io/kubernetes "$KUBERNETES_VERSION" "$K8S_DIR"
 download_module knative.dev/serving "$KNATIVE_SERVING_VERSION" "$KNATIVE_DIR"
 download_module github.com/prometheus-operator/prometheus-operator "$PROMETHEUS_OPERATOR_VERSION" "$PROMETHEUS_DIR"
+install_admission
+download_module knative.dev/serving "$ADMISSION_SERVING_VERSION" "$ADMISSION_SERVING_DIR"
 
 case ":$PATH:" in
   *":$TOOLS_BIN:"*) ;;
