@@ -4,11 +4,13 @@
 #      Kubernetes + Knative + prometheus-operator schemas built offline, Knative Serving's own admission code on
 #      create (tests/chart/knative-admission: server-side apply, then the webhook's SetDefaults and Validate), and
 #      the chart's own rules that Knative does not check (tests/chart/check-rendered.ts: hardening, probe paths);
-#   2. renders broken on purpose (a second port, env PORT, a lifecycle hook, reserved ports, traffic over 100%) are
-#      refused, each with Knative's own message;
-#   3. values.schema.json and the chart's own checks refuse bad values (aliases, unknown keys, out-of-range numbers);
-#   4. revision names are reproducible: same values, same name; any template change, a new name;
-#   5. the traffic split `lookup` derives from a live Service, rendered with --dry-run=server against a stand-in API
+#   2. upgrades: each rendering applied server-side onto the stored result of the previous one, as Helm 4 upgrades,
+#      and admitted as an update (re-run, canary, promote, abort, pin, helm rollback);
+#   3. renders broken on purpose (a second port, env PORT, a lifecycle hook, reserved ports, traffic over 100%, a
+#      dropped default) are refused, each with Knative's own message;
+#   4. values.schema.json and the chart's own checks refuse bad values (aliases, unknown keys, out-of-range numbers);
+#   5. revision names are reproducible: same values, same name; any template change, a new name;
+#   6. the traffic split `lookup` derives from a live Service, rendered with --dry-run=server against a stand-in API
 #      server on 127.0.0.1 (tests/chart/fake-apiserver.ts).
 # Needs `bash .ci/tools.sh` (helm, kubeconform, knative-admission, schema sources) and `npm ci` (Node 24, yaml).
 # Prints one line per case and a closing "N passed, N failed" line; exits non-zero when any case fails.
@@ -90,7 +92,54 @@ for values in tests/chart/values/*.yaml; do
   report ok "$name" "lint --strict, kubeconform -strict $kubeconform_summary, $knative_summary, chart rules clean"
 done
 
-# 2. Renders broken on purpose (RFC 6902 patches of the default rendering): Knative's own code refuses each.
+# 2. Upgrades as Helm 4 runs them: server-side apply of the new rendering onto the stored previous one (Knative's
+# container and traffic lists are atomic, so the new list replaces the old whole), then Knative's webhooks on update.
+# Knative refuses a changed template under an unchanged revision name, defaults included.
+upgrade() { # LABEL PREVIOUS NEXT [ADMISSION FLAGS...]: NEXT is admitted as an update of PREVIOUS
+  local label=$1 previous=$2 next=$3 log
+  shift 3
+  log="$WORK/upgrade-$(echo "$label" | tr -c 'a-zA-Z0-9' '-').log"
+  if admission "$@" update "$WORK/$previous.yaml" "$WORK/$next.yaml" >"$log" 2>&1; then
+    report ok "upgrade: $label" "$previous -> $next, revision $(revision_name "$WORK/$previous.yaml" | sed 's/.*-m//') -> $(revision_name "$WORK/$next.yaml" | sed 's/.*-m//')"
+  else
+    report FAIL "upgrade: $label" "$previous -> $next refused" "$log"
+  fi
+}
+refused_upgrade() { # LABEL PREVIOUS NEXT EXPECTED [ADMISSION FLAGS...]: refused, with EXPECTED in Knative's answer
+  local label=$1 previous=$2 next=$3 expected=$4 log
+  shift 4
+  log="$WORK/upgrade-$(echo "$label" | tr -c 'a-zA-Z0-9' '-').log"
+  if admission "$@" update "$WORK/$previous.yaml" "$WORK/$next.yaml" >"$log" 2>&1; then
+    report FAIL "refused upgrade: $label" "was admitted" "$log"
+  elif grep -qF -- "$expected" "$log"; then
+    report ok "refused upgrade: $label" "($expected)"
+  else
+    report FAIL "refused upgrade: $label" "refused, but without \"$expected\"" "$log"
+  fi
+}
+base_revision="$(revision_name "$WORK/default.yaml")"
+render_as() { local name=$1; shift; render "$@" >"$WORK/$name.yaml"; }
+render_as v110-canary --set model.version=1.1.0 --set rollout.canaryPercent=20 --set rollout.stableRevision="$base_revision"
+render_as v110-promoted --set model.version=1.1.0 --set rollout.canaryPercent=100
+render_as v110-aborted --set model.version=1.1.0 --set rollout.canaryPercent=0 --set rollout.stableRevision="$base_revision"
+render_as v110-pinned-back --set model.version=1.1.0 --set rollout.canaryPercent=0 --set rollout.stableRevision="$base_revision"
+upgrade "re-run of the same release" default default
+upgrade "canary: 1.1.0 takes 20%" default v110-canary
+upgrade "promote: canaryPercent=100" v110-canary v110-promoted
+upgrade "abort: canaryPercent=0" v110-canary v110-aborted
+upgrade "roll back: pin 1.0.0's revision" v110-promoted v110-pinned-back
+upgrade "helm rollback to the 1.0.0 release" v110-promoted default
+upgrade "custom values re-applied" custom custom
+upgrade "same, secure-pod-defaults enabled" custom custom --config config-features.secure-pod-defaults=enabled
+# The model catches the refusal the rendered successThreshold prevents: drop it and the same upgrade is refused.
+refused_upgrade "promote without successThreshold" v110-canary v110-promoted "Saw the following changes without a name change" \
+  --json-patch '[{"op": "remove", "path": "/spec/template/spec/containers/0/readinessProbe/successThreshold"}]'
+# A cluster default the chart cannot render (config-defaults revision-cpu-limit: the chart sets no CPU limit on
+# purpose) has the same effect on a same-name upgrade; chart/README.md says so.
+refused_upgrade "re-run with a cluster CPU-limit default" default default "Saw the following changes without a name change" \
+  --config config-defaults.revision-cpu-limit=1
+
+# 3. Renders broken on purpose (RFC 6902 patches of the default rendering): Knative's own code refuses each.
 broken() { # LABEL EXPECTED JSON_PATCH [ADMISSION FLAGS...]
   local label=$1 expected=$2 patch=$3 log
   shift 3
@@ -117,11 +166,10 @@ for port in 8012 8013 8022 9090 9091; do
   broken "containerPort $port (queue-proxy's)" "$port is a reserved port" \
     '[{"op": "replace", "path": "'$container'/ports/0/containerPort", "value": '$port'}]'
 done
-base_revision="$(revision_name "$WORK/default.yaml")"
 broken "traffic summing to 110%" "Traffic targets sum to 110, want 100" \
   '[{"op": "add", "path": "/spec/traffic/-", "value": {"revisionName": "'"$base_revision"'", "percent": 10}}]'
 
-# 3. Values that must be refused, with the text that proves it was refused for the right reason.
+# 4. Values that must be refused, with the text that proves it was refused for the right reason.
 refuse() {
   local label=$1 expected=$2 log
   shift 2
@@ -171,7 +219,7 @@ refuse "credentials in an oci:// URL" "/model/registry" --set model.registry=oci
 refuse "an upper-case oci:// repository path" "/model/registry" --set model.registry=oci://ghcr.io/OWNER/models \
   --set model.digest=sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 
-# 4. Revision names: a pure function of the rendered template.
+# 5. Revision names: a pure function of the rendered template.
 revision_of() { local file="$WORK/rev-$1.yaml"; shift; render "$@" >"$file"; revision_name "$file"; }
 base="$(revision_of base)"
 again="$(revision_of again)"
@@ -193,7 +241,7 @@ check_revision "follows the model version" "$r" "model.version=1.1.0: $version"
 [[ ${#long} -le 63 && "$long" == a-very-long-release-name-for-the-churn-prediction-api-* ]] && r=ok || r=FAIL
 check_revision "fits 63 characters" "$r" "${#long} chars: $long"
 
-# 5. Traffic resolution with `lookup`: a stand-in API server answers for live Services in three namespaces.
+# 6. Traffic resolution with `lookup`: a stand-in API server answers for live Services in three namespaces.
 candidate="$(revision_of candidate --set model.version=1.1.0)"
 live_service() { # NAMESPACE TRAFFIC_JSON LATEST_READY
   cat <<JSON

@@ -183,6 +183,12 @@ ports other than the serving port); a plain Deployment needs both spelled out.
       {{- if not $knative }}
       port: http1
       {{- end }}
+    {{- /*
+    Rendered although it is Knative's default: the webhook defaults it on create only. An upgrade that keeps the
+    revision name (promote, abort, pin, re-run) applies the container list whole (server-side apply, atomic list), so
+    an unrendered default vanishes and Knative refuses the "change without a name change" (chart/README.md).
+    */}}
+    successThreshold: 1
     {{- with .Values.readinessProbe }}
     {{- if gt (int .periodSeconds) 0 }}
     periodSeconds: {{ .periodSeconds | int }}
