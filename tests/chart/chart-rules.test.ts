@@ -159,3 +159,15 @@ describe('deployment mode (no Knative to set PORT)', () => {
     expect(getRules([deployment])).toEqual(['deployment-port-env']);
   });
 });
+
+describe('helm test image (no third-party image in production)', () => {
+  it('refuses a test Pod that runs another image than the serving container', () => {
+    const pod = createTestPod();
+    getContainer(pod)['image'] = 'docker.io/curlimages/curl:8.11.1';
+    expect(findViolations([createService(), pod]).map((v) => [v.rule, v.path])).toEqual([['test-image', 'spec.containers[0].image']]);
+  });
+
+  it('accepts the serving image of either mode, by the same reference', () => {
+    expect(findViolations([createDeployment(), createTestPod()])).toEqual([]);
+  });
+});

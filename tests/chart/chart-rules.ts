@@ -9,6 +9,7 @@
 // - autoscaling-annotation: Knative ignores an `autoscaling.knative.dev/` key it does not know, so a misspelt key
 //   (e.g. `minscale`) would silently do nothing.
 // - deployment-port-env: outside Knative nothing sets PORT; the server must be told the container port.
+// - test-image: `helm test` runs the serving image itself, by the same reference, never a third-party image.
 
 /** Identifies the rule a violation breaks; the negative tests assert on it. */
 export type RuleId =
@@ -16,7 +17,8 @@ export type RuleId =
   | 'readiness-probe'
   | 'liveness-probe'
   | 'autoscaling-annotation'
-  | 'deployment-port-env';
+  | 'deployment-port-env'
+  | 'test-image';
 
 /** One broken rule: which object, where in it, and why. */
 export interface Violation {
@@ -86,6 +88,11 @@ function checkHttpProbe(out: Collector, container: Obj, path: string, field: 're
   if (probePath !== expected) out.add(rule, `${path}.${field}.httpGet.path`, `must be an httpGet probe on ${expected}, got ${JSON.stringify(probePath ?? null)}`);
 }
 
+/** The serving container of each pod template: its name is `server` in both modes. */
+function getServingContainer(pod: Obj): Obj | undefined {
+  return getList(pod['containers']).map(getObj).find((container) => container['name'] === 'server');
+}
+
 function checkServingContainer(out: Collector, pod: Obj, podPath: string): void {
   getList(pod['containers']).forEach((item, i) => {
     const container = getObj(item);
@@ -118,9 +125,15 @@ function checkDeployment(out: Collector, deployment: Obj): void {
   });
 }
 
-function checkTestPod(out: Collector, pod: Obj): void {
+function checkTestPod(out: Collector, pod: Obj, servingImages: Set<unknown>): void {
   const spec = getObj(pod['spec']);
-  getList(spec['containers']).forEach((item, i) => checkSecurityContext(out, getObj(item), `spec.containers[${i}]`, spec));
+  getList(spec['containers']).forEach((item, i) => {
+    const container = getObj(item);
+    checkSecurityContext(out, container, `spec.containers[${i}]`, spec);
+    if (!servingImages.has(container['image'])) {
+      out.add('test-image', `spec.containers[${i}].image`, `${String(container['image'])} is not the serving image (${[...servingImages].join(', ') || 'none rendered'})`);
+    }
+  });
 }
 
 function isTestPod(value: Obj): boolean {
@@ -130,6 +143,12 @@ function isTestPod(value: Obj): boolean {
 /** Returns every promise of the chart the given parsed manifests break; an empty list means they keep them all. */
 export function findViolations(objects: unknown[]): Violation[] {
   const manifests = objects.filter(isObj);
+  const servingImages = new Set<unknown>();
+  for (const value of manifests) {
+    const pod = value['kind'] === 'Pod' ? undefined : getObj(getObj(getObj(value['spec'])['template'])['spec']);
+    const container = pod && getServingContainer(pod);
+    if (container) servingImages.add(container['image']);
+  }
   const violations: Violation[] = [];
   for (const value of manifests) {
     const kind = String(value['kind']);
@@ -137,7 +156,7 @@ export function findViolations(objects: unknown[]): Violation[] {
     const out = new Collector(`${kind}/${String(getObj(value['metadata'])['name'])}`);
     if (apiVersion === 'serving.knative.dev/v1' && kind === 'Service') checkKnativeService(out, value);
     else if (apiVersion === 'apps/v1' && kind === 'Deployment') checkDeployment(out, value);
-    else if (isTestPod(value)) checkTestPod(out, value);
+    else if (isTestPod(value)) checkTestPod(out, value, servingImages);
     violations.push(...out.violations);
   }
   return violations;
