@@ -2,8 +2,9 @@
 # Validates the Helm chart without a cluster, as the API server and Knative's webhook would:
 #   1. for each values file in tests/chart/values/: helm lint --strict, helm template, kubeconform -strict against
 #      Kubernetes + Knative + prometheus-operator schemas built offline, Knative Serving's own admission code on
-#      create (tests/chart/knative-admission: server-side apply, then the webhook's SetDefaults and Validate), and
-#      the chart's own rules that Knative does not check (tests/chart/check-rendered.ts: hardening, probe paths);
+#      create (tests/chart/knative-admission: server-side apply, then the webhook's SetDefaults and Validate), the
+#      chart's own rules that Knative does not check (tests/chart/check-rendered.ts: hardening, probe paths), and
+#      kube-score (its justified exceptions are listed in chart/README.md);
 #   2. upgrades: each rendering applied server-side onto the stored result of the previous one, as Helm 4 upgrades,
 #      and admitted as an update (re-run, canary, promote, abort, pin, helm rollback);
 #   3. renders broken on purpose (a second port, env PORT, a lifecycle hook, reserved ports, traffic over 100%, a
@@ -19,7 +20,7 @@ cd "$(dirname "$0")/.."
 
 eval "$(bash .ci/tools.sh --print-env)"
 NODE=node_modules/.bin/node
-for tool in "$HELM" "$KUBECONFORM" "$KNATIVE_ADMISSION"; do
+for tool in "$HELM" "$KUBECONFORM" "$KUBE_SCORE" "$KNATIVE_ADMISSION"; do
   [[ -x "$tool" ]] || { echo "chart-check: $tool is missing: run bash .ci/tools.sh" >&2; exit 1; }
 done
 [[ "$("$KNATIVE_ADMISSION" --source-digest)" == "$KNATIVE_ADMISSION_DIGEST" ]] ||
@@ -66,7 +67,14 @@ admission() {
 # Prints the Knative revision name (spec.template.metadata.name) of a rendered manifest stream.
 revision_name() { awk '/^kind: Service$/ { svc = 1 } svc && /^  template:$/ { t = 1 } t && /^      name: / { print $2; exit }' "$1"; }
 
-# 1. Every values file: lint, render, schema-validate, Knative admission on create, the chart's own rules.
+# kube-score's checks, less the exceptions chart/README.md justifies: no CPU limit (throttling only adds tail
+# latency), pull policy IfNotPresent (images are pinned by digest; Always puts the registry in every cold start),
+# no ephemeral-storage request or limit (read-only root filesystem; /tmp is an emptyDir with a sizeLimit). Warnings
+# (no egress policy, no host anti-affinity) are listed in the log but do not fail.
+KUBE_SCORE_FLAGS=(--kubernetes-version "v${KUBE_VERSION%.*}" --output-format ci --ignore-container-cpu-limit
+  --ignore-test container-image-pull-policy --ignore-test container-ephemeral-storage-request-and-limit)
+
+# 1. Every values file: lint, render, schema-validate, Knative admission on create, the chart's own rules, kube-score.
 for values in tests/chart/values/*.yaml; do
   name="$(basename "$values" .yaml)"
   out="$WORK/$name.yaml"
@@ -85,11 +93,17 @@ for values in tests/chart/values/*.yaml; do
   admission create "$out" >>"$log" 2>&1 || problems+=("refused by Knative's admission")
   knative_summary="$(sed -n 's/^knative-admission: \([0-9]*\) Knative object(s) created, 0 refused.*/\1 Knative object(s) admitted/p' "$log")"
   "$NODE" tests/chart/check-rendered.ts "$name" <"$out" >>"$log" 2>&1 || problems+=("chart rules broken")
+  score_flags=("${KUBE_SCORE_FLAGS[@]}")
+  # Pods without a NetworkPolicy are the chart's default (networkPolicy.enabled is the operator's choice).
+  grep -q '^kind: NetworkPolicy$' "$out" || score_flags+=(--ignore-test pod-networkpolicy)
+  "$KUBE_SCORE" score "${score_flags[@]}" "$out" >"$WORK/$name.kube-score" 2>&1 || problems+=("kube-score critical")
+  grep -v '^\[OK\]\|^\[SKIPPED\]' "$WORK/$name.kube-score" | sed 's/^/kube-score: /' >>"$log" || true
+  score_warnings="$(grep -c '^\[WARNING\]' "$WORK/$name.kube-score" || true)"
   if [[ ${#problems[@]} -gt 0 ]]; then
     joined="$(printf '%s, ' "${problems[@]}")"
     report FAIL "$name" "${joined%, }" "$log"; continue
   fi
-  report ok "$name" "lint --strict, kubeconform -strict $kubeconform_summary, $knative_summary, chart rules clean"
+  report ok "$name" "lint --strict, kubeconform -strict $kubeconform_summary, $knative_summary, chart rules clean, kube-score 0 critical ($score_warnings warnings)"
 done
 
 # 2. Upgrades as Helm 4 runs them: server-side apply of the new rendering onto the stored previous one (Knative's

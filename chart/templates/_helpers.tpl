@@ -39,6 +39,12 @@ app.kubernetes.io/name: {{ include "telco-churn.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
+{{/* Labels of the helm test pod, which the NetworkPolicy lets through in deployment mode; not the selector labels. */}}
+{{- define "telco-churn.testSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "telco-churn.name" . | trunc 58 }}-test
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
 {{/* Labels of the serving pods: object labels, the model they serve (label-safe) and podLabels. */}}
 {{- define "telco-churn.podLabels" -}}
 {{ include "telco-churn.labels" . }}

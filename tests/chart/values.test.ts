@@ -12,11 +12,16 @@ function isMap(value: unknown): value is Obj {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Returns the dotted paths of the values a user sets: non-empty maps are walked, anything else is a leaf. */
+/**
+ * Returns the dotted paths of the values a user sets: non-empty maps whose schema declares properties are walked,
+ * anything else (free-form maps such as label sets included) is a leaf.
+ */
 function getLeafPaths(node: Obj, prefix = ''): string[] {
   return Object.entries(node).flatMap(([key, value]) => {
     const path = prefix + key;
-    return isMap(value) && Object.keys(value).length > 0 ? getLeafPaths(value, `${path}.`) : [path];
+    const declared = getSchemaAt(path);
+    const walk = isMap(value) && Object.keys(value).length > 0 && (declared === undefined || isMap(resolve(declared)['properties']));
+    return walk ? getLeafPaths(value, `${path}.`) : [path];
   });
 }
 
