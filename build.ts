@@ -30,10 +30,11 @@ await writeFile(
   `'use strict';
 // Entry point of the built server. --prime-compile-cache loads the bundle without starting it and
 // writes the compile cache (the image does this at build time, so its root filesystem can be read-only).
+// Node before 22.1 has no compile cache: the server then starts without one.
 const { enableCompileCache, flushCompileCache } = require('node:module');
-enableCompileCache(process.env.NODE_COMPILE_CACHE || require('node:path').join(__dirname, '.compile-cache'));
+if (enableCompileCache) enableCompileCache(process.env.NODE_COMPILE_CACHE || require('node:path').join(__dirname, '.compile-cache'));
 const { runServer } = require('./server.cjs');
-if (process.argv.includes('--prime-compile-cache')) flushCompileCache();
+if (process.argv.includes('--prime-compile-cache')) flushCompileCache?.();
 else runServer();
 `,
 );
