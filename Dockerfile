@@ -9,8 +9,7 @@ FROM node:24-bookworm-slim@sha256:2fe369e969550cde8e867afc3fe370b260140cab4a23d4
 WORKDIR /app
 ENV npm_config_audit=false \
     npm_config_fund=false \
-    npm_config_update_notifier=false \
-    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+    npm_config_update_notifier=false
 COPY package.json package-lock.json .npmrc ./
 # --ignore-scripts: no dependency runs code at install; the image's own Node 24 builds (the node@24
 # devDependency only matters on machines whose Node is older).

@@ -2,6 +2,7 @@
 // artillery through bench/stress.yml (warm-up, sustained, spike, cool-down; single and batch /predict
 // and /health), then stop it with SIGTERM. Fails when an ensure check of the scenario fails (errors,
 // non-200 answers, p99 per request name), when the server dies or does not exit 0, or past the time limits.
+// artillery is bench/'s own dependency, installed here on first use (bench/bench-dependencies.ts).
 // Run: npm run stress [-- --no-build] [-- --target http://127.0.0.1:8080 (skips build, start and stop)]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, createWriteStream, openSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { installBenchDependencies } from './bench-dependencies.ts';
 
 /** The artillery scenario: phases, request mix and ensure checks. */
 const SCENARIO_PATH = 'bench/stress.yml';
@@ -109,7 +111,7 @@ async function stopServer(server: StartedServer): Promise<number | string> {
   return code;
 }
 
-/** The artillery CLI script, run with this Node (24) rather than whichever `node` is first on PATH. */
+/** The artillery CLI script of bench/node_modules, run with this Node (24) rather than whichever `node` is on PATH. */
 function getArtilleryBin(): string {
   const require = createRequire(import.meta.url);
   const packagePath = require.resolve('artillery/package.json');
@@ -227,6 +229,7 @@ async function main(): Promise<number> {
   });
   const started = performance.now();
   process.chdir(join(dirname(fileURLToPath(import.meta.url)), '..'));
+  out(`artillery: ${await installBenchDependencies('bench', out)}`);
 
   let server: StartedServer | undefined;
   let serverDied = false;
