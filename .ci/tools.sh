@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs the pinned tools that .ci/chart-check.sh needs, from the Go module proxy only (no release downloads):
+# Installs the pinned tools that .ci/chart-check.sh and .ci/pipeline-check.sh need, from the Go module proxy only (no
+# release downloads):
 #   helm, kubeconform,         built with `go install` into $TOOLS_BIN (default /usr/local/bin, else $(go env GOPATH)/bin);
-#   kube-score                 kube-score lints the manifests (kube-linter's module is refused by the proxy)
+#   kube-score, actionlint     kube-score lints the manifests (kube-linter's module is refused by the proxy)
 #   Kubernetes OpenAPI         k8s.io/kubernetes module: api/openapi-spec/swagger.json
 #   Knative Serving CRDs       knative.dev/serving module: config/core/300-resources/*.yaml
 #   prometheus-operator CRDs   github.com/prometheus-operator/prometheus-operator module: example/prometheus-operator-crd
@@ -17,6 +18,7 @@ set -euo pipefail
 HELM_VERSION=v4.3.1
 KUBECONFORM_VERSION=v0.8.0
 KUBE_SCORE_VERSION=v1.20.0
+ACTIONLINT_VERSION=v1.7.12
 # Kubernetes minor the manifests are validated against; the chart's kubeVersion floor is older on purpose.
 KUBERNETES_VERSION=v1.37.2
 # knative.dev/serving v0.51.0 is the Go module of a Knative Serving 1.x release (published 2026-10-26).
@@ -46,6 +48,7 @@ if [[ "${1:-}" == "--print-env" ]]; then
 HELM=$TOOLS_BIN/helm
 KUBECONFORM=$TOOLS_BIN/kubeconform
 KUBE_SCORE=$TOOLS_BIN/kube-score
+ACTIONLINT=$TOOLS_BIN/actionlint
 KUBERNETES_VERSION=$KUBERNETES_VERSION
 KUBERNETES_SWAGGER=$K8S_DIR/api/openapi-spec/swagger.json
 KNATIVE_CRD_DIR=$KNATIVE_DIR/config/core/300-resources
@@ -108,6 +111,7 @@ install_admission() {
 install_tool helm helm.sh/helm/v4/cmd/helm "$HELM_VERSION" "-X helm.sh/helm/v4/internal/version.version=$HELM_VERSION"
 install_tool kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$KUBECONFORM_VERSION" "-X main.version=$KUBECONFORM_VERSION"
 install_tool kube-score github.com/zegl/kube-score/cmd/kube-score "$KUBE_SCORE_VERSION" "-X main.version=$KUBE_SCORE_VERSION"
+install_tool actionlint github.com/rhysd/actionlint/cmd/actionlint "$ACTIONLINT_VERSION" ""
 download_module k8s.io/kubernetes "$KUBERNETES_VERSION" "$K8S_DIR"
 download_module knative.dev/serving "$KNATIVE_SERVING_VERSION" "$KNATIVE_DIR"
 download_module github.com/prometheus-operator/prometheus-operator "$PROMETHEUS_OPERATOR_VERSION" "$PROMETHEUS_DIR"
