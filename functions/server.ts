@@ -13,9 +13,9 @@ import { createLogger } from './logger.ts';
 import type { Instance } from '../lib/model/signature.ts';
 import { UnpinnedError } from '../lib/registry/errors.ts';
 import { createExampleInstance, loadServedModel } from './model.ts';
-import { checkBodyHeaders } from './predict.ts';
 import { createServingState } from './state.ts';
 import { createTelemetry } from './telemetry.ts';
+import { checkBodyHeaders } from './validation.ts';
 
 /** After SIGTERM, stop listening once nothing has been accepted, requested or answered for this long. */
 const QUIET_MS = 100;

@@ -1,0 +1,147 @@
+import { zValidator } from '@hono/zod-validator';
+import type { MiddlewareHandler } from 'hono';
+import { z } from 'zod';
+import type { Admission } from './admission.ts';
+import { getDeclaredBodyBytes, readBodyText } from './batch.ts';
+import { createClientGoneError, createNotReadyError, createTooLargeError, createUnsupportedMediaTypeError, createValidationError, type ErrorDetail } from './errors.ts';
+import type { ServedModel } from './model.ts';
+import type { AppEnv, ServingState } from './state.ts';
+
+const JSON_MEDIA_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i;
+
+/**
+ * Check a body's headers before reading it: JSON media type (415) and declared size (413). Returns the bytes
+ * to reserve for it: its Content-Length, or the whole limit when it is chunked. server.ts asks the same
+ * question before it sends `100 Continue`.
+ */
+export function checkBodyHeaders(header: (name: string) => string | undefined, maxBodyBytes: number): number {
+  if (!JSON_MEDIA_TYPE.test(header('content-type') ?? '')) throw createUnsupportedMediaTypeError();
+  const declared = getDeclaredBodyBytes(header);
+  if (declared !== undefined && declared > maxBodyBytes) throw createTooLargeError(`The request body exceeds ${maxBodyBytes} bytes.`);
+  return declared ?? maxBodyBytes;
+}
+
+/** A batch body: `instances` (customers) and, per route, arrays of the same length beside it. */
+export type BatchBody = { instances: Record<string, unknown>[] };
+
+/** A body checked against the served model: the validated body, or the problems found before checking stopped. */
+export type BodyCheck<Body> = { ok: true; body: Body } | { ok: false; error: z.ZodError; more: boolean };
+
+type BatchInput<Body extends BatchBody> = { in: { json: Body }; out: { json: Body } };
+
+/** Options of {@link createBatchValidation}. */
+export interface BatchValidationOptions<Body extends BatchBody> {
+  state: ServingState;
+  admission: Admission;
+  maxBatchInstances: number;
+  maxBodyBytes: number;
+  /** Check the parsed JSON against the served model, stopping once more problems are known than a 422 lists. */
+  checkBody: (body: unknown, model: ServedModel) => BodyCheck<Body>;
+  /** Body arrays whose length counts against `maxBatchInstances` (413 beyond it). */
+  batchFields?: string[];
+  /** Called for a refused body: each offending field once, and the category fields given an unknown value. */
+  onRejected?: (fields: string[], unseenCategories: string[]) => void;
+}
+
+/** What a route needs to validate its batch: the middleware and the model the body was checked against. */
+export interface BatchValidation<Body extends BatchBody> {
+  /** Readiness, media type and size from the headers, admission, a bounded read, then the served model's checks. */
+  validate: MiddlewareHandler<AppEnv, string, BatchInput<Body>>;
+  /** The model whose signature validated the current body (set by `validate`). */
+  getModel(): ServedModel;
+}
+
+function getFieldName(path: PropertyKey[]): string {
+  if (path[0] === 'instances' && path.length >= 3) return String(path[2]);
+  return path.length === 0 ? 'body' : String(path[0]);
+}
+
+/**
+ * Create the request validation every batch route shares, so /predict and /feedback answer bad bodies
+ * identically: 503 before the model is loaded or over a budget, 415 for a body not declared as JSON, 413 over
+ * the byte or instance limit, 400 for malformed or incomplete JSON and 422 naming each field
+ * (`instances.3.tenure`).
+ */
+export function createBatchValidation<Body extends BatchBody>({
+  state,
+  admission,
+  maxBatchInstances,
+  maxBodyBytes,
+  checkBody,
+  batchFields = ['instances'],
+  onRejected = () => {},
+}: BatchValidationOptions<Body>): BatchValidation<Body> {
+  // The validator is built from the model's signature, so it is created once the model is loaded.
+  let validatorModel: ServedModel | undefined;
+  let validator: MiddlewareHandler<AppEnv, string, BatchInput<Body>> | undefined;
+
+  const createValidator = (model: ServedModel): MiddlewareHandler<AppEnv, string, BatchInput<Body>> => {
+    const categories = new Set(model.manifest.signature.inputs.filter((input) => input.type === 'category').map((input) => input.name));
+    return zValidator(
+      'json',
+      // The body is checked by `checkBody` (customer by customer, stopping early), not by a whole-body schema.
+      z.custom<Body>(),
+      (result) => {
+        if (result.success) return;
+        const issues = result.error.issues;
+        const details: ErrorDetail[] = issues.map((issue) => ({ path: issue.path.join('.') || '(body)', message: issue.message }));
+        const fields = new Set(issues.map((issue) => getFieldName(issue.path)));
+        // An unseen category is a string outside the allowed values (not a missing or mistyped field).
+        const instances = (result.data as { instances?: unknown } | null)?.instances;
+        const isUnseen = (path: PropertyKey[]) =>
+          path[0] === 'instances' && path.length === 3 && categories.has(String(path[2])) && Array.isArray(instances) &&
+          typeof (instances[path[1] as number] as Record<string, unknown> | undefined)?.[String(path[2])] === 'string';
+        const unseen = new Set(issues.filter((issue) => isUnseen(issue.path)).map((issue) => String(issue.path[2])));
+        onRejected([...fields], [...unseen]);
+        throw createValidationError(details, { more: (result as { more?: boolean }).more === true });
+      },
+      {
+        validationFunction: (_schema, value) => {
+          for (const field of batchFields) {
+            const items = (value as Record<string, unknown> | null)?.[field];
+            if (Array.isArray(items) && items.length > maxBatchInstances) {
+              onRejected([field], []);
+              throw createTooLargeError(`A request may carry at most ${maxBatchInstances} customers.`, [
+                { path: field, message: `expected at most ${maxBatchInstances} ${field === 'instances' ? 'customers' : field}` },
+              ]);
+            }
+          }
+          const checked = checkBody(value, model);
+          return checked.ok ? { success: true as const, data: checked.body } : { success: false as const, error: checked.error, more: checked.more };
+        },
+      },
+    );
+  };
+
+  // Headers are checked before anything is read or reserved; then the body is admitted against the
+  // process's budgets, read (bounded, never a 5xx when the client gives up), and validated and scored
+  // when its turn of the event loop comes.
+  const validate: MiddlewareHandler<AppEnv, string, BatchInput<Body>> = async (c, next) => {
+    const model = state.model;
+    if (model === undefined || state.phase === 'loading') throw createNotReadyError('The model is still loading.');
+    if (validatorModel !== model) {
+      validator = createValidator(model);
+      validatorModel = model;
+    }
+    const release = admission.admit(checkBodyHeaders((name) => c.req.header(name), maxBodyBytes));
+    try {
+      await readBodyText(c.req, maxBodyBytes);
+      // Parsing, validating and scoring run in this turn of the event loop only if it has time left.
+      const turn = admission.waitForTurn();
+      try {
+        if (turn !== undefined) {
+          await turn;
+          // A client that gave up while its request waited is not worth the work.
+          if (c.req.raw.signal.aborted) throw createClientGoneError();
+        }
+        await validator!(c, next);
+      } finally {
+        admission.endWork();
+      }
+    } finally {
+      release();
+    }
+  };
+
+  return { validate, getModel: () => validatorModel! };
+}
