@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { Manifest } from '../lib/model/artifact.ts';
 import { createEncoder } from '../lib/model/encoding.ts';
 import { createPredictor } from '../lib/model/predictor.ts';
+import type { DriftReference } from '../lib/model/reference.ts';
 import { createInstanceSchema, type Instance } from '../lib/model/signature.ts';
 import { loadTrustedVersion } from '../lib/registry/load.ts';
 import type { LoadPhases } from './state.ts';
@@ -19,6 +20,8 @@ export interface ServedModel {
   /** Seconds of each phase up to and including compiling; server.ts adds the warm-up. */
   loadPhases: Omit<LoadPhases, 'warmup'>;
   threshold: number;
+  /** How training inputs fell into per-input bins; undefined for versions published before references existed. */
+  reference: DriftReference | undefined;
   /** The zod schema of one customer, built from the version's signature. */
   instanceSchema: z.ZodObject;
   /** P(churn) for each instance, in order. */
@@ -60,6 +63,7 @@ export async function loadServedModel({ registry, name, version, ...options }: M
     ociDigest: artifact.ociDigest,
     loadPhases: { ...artifact.phases, compile: (performance.now() - compileStarted) / 1000 },
     threshold: manifest.threshold,
+    reference: artifact.reference,
     instanceSchema,
     predict(instances) {
       // One reused buffer: predict is synchronous, so no two calls share it at once.
