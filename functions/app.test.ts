@@ -22,7 +22,7 @@ function createTestApp({
   admission = createAdmission({ maxInflightRequests: 100, maxInflightBodyBytes: 16 * 1024 * 1024, maxBusyMs: 60_000 }),
 } = {}) {
   const state: ServingState = createServingState();
-  const telemetry: Telemetry = createTelemetry({ collectProcessMetrics: false });
+  const telemetry: Telemetry = createTelemetry({ collectProcessMetrics: false, isReady: () => state.phase === 'ready' });
   const lines: string[] = [];
   if (loaded) {
     state.model = model;
@@ -257,6 +257,9 @@ describe('health, readiness, metrics and docs', () => {
     expect(health.model).toMatchObject({ name: 'telco-churn', version: '1.0.0', digest: model.digest, algorithm: 'decision-tree' });
     expect(health.telemetry.predictions).toMatchObject({ total: 3, trainingBaseRate: model.manifest.metrics.trainingBaseRate });
     expect(health.telemetry.latencyMs.p99).toBeGreaterThan(0);
+    expect(health.telemetry.quality).toMatchObject({ observations: 0, rocAuc: { live: null, expected: model.manifest.metrics.test.rocAuc } });
+    // A version published before drift references existed (1.0.0) serves on without drift figures.
+    expect(health.telemetry.drift.features === null).toBe(model.reference === undefined);
   });
 
   it('exposes Prometheus metrics with sub-millisecond buckets and the model info', async () => {
@@ -269,6 +272,8 @@ describe('health, readiness, metrics and docs', () => {
     expect(text).toContain(`churn_model_info{name="telco-churn",version="1.0.0",digest="${model.digest}"} 1`);
     expect(text).toContain('churn_validation_errors_total{field="instances"} 1');
     expect(text).toContain('churn_model_load_seconds 0.01');
+    expect(text).toContain('churn_ready 1');
+    expect(text).toContain(`churn_model_expected_metric{version="${model.version}",metric="accuracy"} ${model.manifest.metrics.test.accuracy}`);
   });
 
   it('describes every route and field in /openapi.json and /docs, from the served signature', async () => {

@@ -84,7 +84,8 @@ export async function startServer(): Promise<void> {
     });
   }
   const state = createServingState();
-  const telemetry = createTelemetry();
+  // churn_ready says what /ready answers: ready, and not shedding load.
+  const telemetry = createTelemetry({ isReady: () => state.phase === 'ready' && !admission.isShedding() });
   const admission = createAdmission({
     maxInflightRequests: config.maxInflightRequests,
     maxInflightBodyBytes: config.maxInflightBodyBytes,

@@ -1,7 +1,9 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Instance } from '../lib/model/signature.ts';
 import type { ShedReason } from './admission.ts';
+import { createDriftMonitor, type FeatureDrift } from './drift.ts';
 import type { ServedModel } from './model.ts';
+import { createQualityMonitor, type HealthQuality } from './quality.ts';
 import type { LoadPhases } from './state.ts';
 
 const PREDICT_ROUTE = '/predict';
@@ -33,9 +35,12 @@ export interface HealthTelemetry {
   predictions: { total: number; churn: number; predictedChurnRate: number | null; trainingBaseRate: number | null };
   latencyMs: { p50: number | null; p90: number | null; p99: number | null; max: number | null };
   validationErrors: { requests: number; byField: Record<string, number> };
+  quality: HealthQuality;
   drift: {
     outOfRange: Record<string, { below: number; above: number }>;
     unseenCategories: Record<string, number>;
+    /** Population stability index of each input since start; null for a version without a drift reference. */
+    features: Record<string, FeatureDrift> | null;
   };
 }
 
@@ -55,6 +60,8 @@ export interface Telemetry {
   /** Any answered request; successful /predict ones also feed the latency percentiles of /health. */
   recordRequest(method: string, route: string, status: number, seconds: number): void;
   recordPredictions(instances: Instance[], probabilities: Float64Array, threshold: number): void;
+  /** Labelled customers from /feedback, scored by the served model: `churned[i]` is the outcome behind `probabilities[i]`. */
+  recordFeedback(probabilities: Float64Array, churned: readonly boolean[]): void;
   /** A rejected request: each offending field once; `unseenCategories` are category fields given an unknown value. */
   recordValidationErrors(fields: string[], unseenCategories: string[]): void;
   /** A request refused with 503 because a budget of the process was spent. */
@@ -64,10 +71,24 @@ export interface Telemetry {
   getHealth(): HealthTelemetry;
 }
 
-/** Create the telemetry of one process, with Node's default process metrics. */
-export function createTelemetry({ collectProcessMetrics = true }: { collectProcessMetrics?: boolean } = {}): Telemetry {
+/**
+ * Create the telemetry of one process, with Node's default process metrics; `isReady` says whether /ready
+ * answers 200 (read at scrape time).
+ */
+export function createTelemetry({ collectProcessMetrics = true, isReady = () => false }: { collectProcessMetrics?: boolean; isReady?: () => boolean } = {}): Telemetry {
   const registry = new Registry();
   if (collectProcessMetrics) collectDefaultMetrics({ register: registry });
+  const quality = createQualityMonitor({ registry });
+  const drift = createDriftMonitor({ registry });
+  // Consumed by the ChurnNotReady alert.
+  new Gauge({
+    name: 'churn_ready',
+    help: '1 while GET /ready answers 200 (model loaded, verified and warm, no load being shed), 0 while loading, draining or shedding.',
+    registers: [registry],
+    collect() {
+      this.set(isReady() ? 1 : 0);
+    },
+  });
   const requestDuration = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'Time to answer an HTTP request, by method, route and status.',
@@ -158,6 +179,8 @@ export function createTelemetry({ collectProcessMetrics = true }: { collectProce
       modelInfo.labels(model.name, model.version, model.digest).set(1);
       modelLoadSeconds.set(loadSeconds);
       for (const [phase, seconds] of Object.entries(phases ?? {})) modelLoadPhaseSeconds.labels(phase).set(seconds);
+      quality.setModel(model);
+      drift.setModel(model);
       trainingBaseRate = model.manifest.metrics.trainingBaseRate;
       ranges = model.manifest.signature.inputs.flatMap((input) =>
         input.type === 'integer' || input.type === 'number' ? [{ name: input.name, min: input.observed.min, max: input.observed.max, below: 0, above: 0 }] : [],
@@ -185,6 +208,7 @@ export function createTelemetry({ collectProcessMetrics = true }: { collectProce
       churn += positives;
       if (positives > 0) churnOutcome.inc(positives);
       if (positives < probabilities.length) stayOutcome.inc(probabilities.length - positives);
+      drift.count(instances);
       for (const range of ranges) {
         let below = 0;
         let above = 0;
@@ -204,6 +228,9 @@ export function createTelemetry({ collectProcessMetrics = true }: { collectProce
           outOfRange.labels(range.name, 'above').inc(above);
         }
       }
+    },
+    recordFeedback(probabilities, churned) {
+      quality.record(probabilities, churned);
     },
     recordValidationErrors(fields, unseenCategories) {
       rejected++;
@@ -229,9 +256,11 @@ export function createTelemetry({ collectProcessMetrics = true }: { collectProce
         predictions: { total, churn, predictedChurnRate: total === 0 ? null : churn / total, trainingBaseRate },
         latencyMs: { p50: getPercentileMs(0.5), p90: getPercentileMs(0.9), p99: getPercentileMs(0.99), max: predictRequests === 0 ? null : maxSeconds * 1000 },
         validationErrors: { requests: rejected, byField: { ...byField } },
+        quality: quality.getHealth(),
         drift: {
           outOfRange: Object.fromEntries(ranges.map((range) => [range.name, { below: range.below, above: range.above }])),
           unseenCategories: { ...unseen },
+          features: drift.getHealth(),
         },
       };
     },
