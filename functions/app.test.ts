@@ -1,11 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readDataset } from '../training/dataset.ts';
+import { createAppForTest, type AppForTestOptions } from '../tests/test-app.ts';
 import { createAdmission } from './admission.ts';
-import { createApp } from './app.ts';
-import { createLogger } from './logger.ts';
 import { loadServedModel, type ServedModel } from './model.ts';
-import { createServingState, type ServingState } from './state.ts';
-import { createTelemetry, type Telemetry } from './telemetry.ts';
 
 let model: ServedModel;
 let customers: Record<string, unknown>[];
@@ -15,31 +12,9 @@ beforeAll(async () => {
   customers = (await readDataset('training/data/telco-churn.csv')).instances.slice(0, 20);
 });
 
-function createTestApp({
-  loaded = true,
-  maxBatchInstances = 5,
-  maxBodyBytes = 64 * 1024,
-  admission = createAdmission({ maxInflightRequests: 100, maxInflightBodyBytes: 16 * 1024 * 1024, maxBusyMs: 60_000 }),
-} = {}) {
-  const state: ServingState = createServingState();
-  const telemetry: Telemetry = createTelemetry({ collectProcessMetrics: false, isReady: () => state.phase === 'ready' });
-  const lines: string[] = [];
-  if (loaded) {
-    state.model = model;
-    state.phase = 'ready';
-    telemetry.setModel(model, 0.01);
-  }
-  const app = createApp({
-    state,
-    telemetry,
-    logger: createLogger({ write: (chunk) => lines.push(chunk), maxBufferBytes: 0 }),
-    admission,
-    maxBatchInstances,
-    maxBodyBytes,
-    getProcessStats: () => ({ uptimeSeconds: 1, rssBytes: 2, heapTotalBytes: 3, heapUsedBytes: 3, externalBytes: 4, node: 'test' }),
-  });
-  const post = (body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) => app.request('/predict', { method: 'POST', body, headers });
-  return { app, state, telemetry, lines, post };
+function createTestApp({ loaded = true, ...options }: { loaded?: boolean } & Omit<AppForTestOptions, 'model'> = {}) {
+  const created = createAppForTest({ model: loaded ? model : undefined, ...options });
+  return { ...created, post: (body: string, headers?: Record<string, string>) => created.post('/predict', body, headers) };
 }
 
 const errorOf = async (response: Response) => ((await response.json()) as { error: { code: string; message: string; details: { path: string; message: string }[] } }).error;
@@ -280,7 +255,7 @@ describe('health, readiness, metrics and docs', () => {
     const { app } = createTestApp({ maxBatchInstances: 7 });
     const document = (await (await app.request('/openapi.json')).json()) as Record<string, any>;
     expect(document.openapi).toBe('3.1.0');
-    expect(Object.keys(document.paths)).toEqual(['/predict', '/health', '/ready', '/metrics', '/openapi.json', '/docs']);
+    expect(Object.keys(document.paths)).toEqual(['/predict', '/feedback', '/health', '/ready', '/metrics', '/openapi.json', '/docs']);
     const request = document.components.schemas.PredictRequest;
     expect(request.properties.instances.maxItems).toBe(7);
     const customer = request.properties.instances.items;

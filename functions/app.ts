@@ -3,6 +3,7 @@ import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { Admission } from './admission.ts';
 import { createDocsRoutes } from './docs.ts';
+import { createFeedbackRoutes } from './feedback.ts';
 import { ApiError, createErrorBody, createMalformedJsonError, createMethodNotAllowedError, createNotFoundError, createTooLargeError } from './errors.ts';
 import { createHealthRoutes, type ProcessStats } from './health.ts';
 import type { Logger } from './logger.ts';
@@ -14,6 +15,7 @@ import type { Telemetry } from './telemetry.ts';
 /** Every route and the methods it answers; anything else is a 404, a known path with another method a 405. */
 export const ROUTE_METHODS: Record<string, string[]> = {
   '/predict': ['POST'],
+  '/feedback': ['POST'],
   '/health': ['GET', 'HEAD'],
   '/ready': ['GET', 'HEAD'],
   '/metrics': ['GET', 'HEAD'],
@@ -84,6 +86,7 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   });
 
   app.route('/', createPredictRoutes(options));
+  app.route('/', createFeedbackRoutes(options));
   app.route('/', createHealthRoutes(options));
   app.route('/', createMetricsRoutes(options));
   app.route('/', createDocsRoutes(options));

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { InputSpec } from '../lib/model/signature.ts';
 import { createNotReadyError } from './errors.ts';
+import { createFeedbackRequestSchema, feedbackResponseSchema } from './feedback.ts';
 import { createExampleInstance, type ServedModel } from './model.ts';
 import { createPredictRequestSchema, predictResponseSchema } from './predict.ts';
 import type { AppEnv, ServingState } from './state.ts';
@@ -26,12 +27,13 @@ const ERRORS = [
   ['503', 'not_ready, overloaded', 'the model is loading, the server is draining, or a budget of the process is spent; retry after Retry-After'],
 ] as const;
 
-/** Errors a POST /predict may answer (404 and 405 concern other paths and methods). */
+/** Errors a POST /predict or /feedback may answer (404 and 405 concern other paths and methods). */
 const PREDICT_ERRORS = ['400', '408', '413', '415', '422', '500', '503'];
 
 const ROUTES = [
   ['POST', '/predict', 'churn probability and decision for 1 to N customers'],
-  ['GET', '/health', 'liveness; served model, cold start, memory, admission and prediction telemetry; never refused'],
+  ['POST', '/feedback', "observed outcomes of 1 to N customers; records live quality, answers the batch's ROC AUC, accuracy, precision, recall, Brier"],
+  ['GET', '/health', 'liveness; served model, cold start, memory, admission, prediction telemetry, live quality and input drift; never refused'],
   ['GET', '/ready', 'readiness; 200 once the model is loaded, verified and warm; 503 while loading, draining or shedding load'],
   ['GET', '/metrics', 'Prometheus metrics'],
   ['GET', '/openapi.json', 'this API as OpenAPI 3.1'],
@@ -54,14 +56,24 @@ function getAndHead(name: string, summary: string, ok: { description: string; co
   };
 }
 
+/**
+ * The JSON schema of a batch request body in input mode (what a client may send, so unknown fields are allowed:
+ * they are ignored), without `$schema`, each batch array capped at `maxItems`.
+ */
+function createBatchRequestJsonSchema(schema: z.ZodType, batchFields: string[], maxItems: number): Record<string, unknown> {
+  const { $schema, ...request } = z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input' }) as { $schema?: string; properties: Record<string, Record<string, unknown>> };
+  for (const field of batchFields) request.properties[field]!.maxItems = maxItems;
+  return request;
+}
+
 /** Create the OpenAPI 3.1 document of the service for a model, from the same zod schemas that validate requests. */
 export function createOpenApiDocument(model: ServedModel, maxBatchInstances: number): Record<string, unknown> {
-  // Input mode: the schema of what a client may send, so unknown fields are allowed (they are ignored).
-  const request = z.toJSONSchema(createPredictRequestSchema(model), { target: 'draft-2020-12', io: 'input' }) as unknown as { properties: { instances: Record<string, unknown> } };
-  request.properties.instances.maxItems = maxBatchInstances;
-  delete (request as Record<string, unknown>).$schema;
+  const request = createBatchRequestJsonSchema(createPredictRequestSchema(model), ['instances'], maxBatchInstances);
+  const feedbackRequest = createBatchRequestJsonSchema(createFeedbackRequestSchema(model), ['instances', 'outcomes'], maxBatchInstances);
   const example = { instances: [createExampleInstance(model.manifest)] };
+  const requestErrors = Object.fromEntries(PREDICT_ERRORS.map((status) => [status, status === '503' ? { ...errorResponse(status), headers: retryAfter } : errorResponse(status)]));
   const { $schema, ...response } = z.toJSONSchema(predictResponseSchema) as Record<string, unknown>;
+  const { $schema: $feedbackSchema, ...feedbackResponse } = z.toJSONSchema(feedbackResponseSchema) as Record<string, unknown>;
   const { $schema: $errorSchema, ...error } = z.toJSONSchema(errorBodySchema) as Record<string, unknown>;
   return {
     openapi: '3.1.0',
@@ -79,11 +91,27 @@ export function createOpenApiDocument(model: ServedModel, maxBatchInstances: num
           requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/PredictRequest' }, example } } },
           responses: {
             '200': { description: 'one prediction per customer, in order', content: { 'application/json': { schema: { $ref: '#/components/schemas/PredictResponse' } } } },
-            ...Object.fromEntries(PREDICT_ERRORS.map((status) => [status, status === '503' ? { ...errorResponse(status), headers: retryAfter } : errorResponse(status)])),
+            ...requestErrors,
           },
         },
       },
-      '/health': getAndHead('Health', 'Liveness and telemetry', { description: 'status, model, cold start, process, admission and telemetry', content: { 'application/json': { schema: { type: 'object' } } } }),
+      '/feedback': {
+        post: {
+          operationId: 'feedback',
+          summary: 'Report the observed outcome of scored customers',
+          description:
+            "Scores the customers with the served version, records each score with its outcome (true: churned) for the live quality on /health and /metrics, and answers this batch's own figures. Checked and refused exactly like /predict; `outcomes` must have one entry per customer, in the same order (a 422 names `outcomes` otherwise).",
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/FeedbackRequest' }, example: { ...example, outcomes: [true] } } },
+          },
+          responses: {
+            '200': { description: "the batch's n, ROC AUC, accuracy, precision, recall and Brier", content: { 'application/json': { schema: { $ref: '#/components/schemas/FeedbackResponse' } } } },
+            ...requestErrors,
+          },
+        },
+      },
+      '/health': getAndHead('Health', 'Liveness and telemetry', { description: 'status, model, cold start, process, admission and telemetry (predictions, latency, live quality, input drift)', content: { 'application/json': { schema: { type: 'object' } } } }),
       '/ready': getAndHead(
         'Ready',
         'Readiness',
@@ -95,7 +123,7 @@ export function createOpenApiDocument(model: ServedModel, maxBatchInstances: num
       '/docs': getAndHead('Docs', 'Human-readable API documentation', { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } }),
     },
     components: {
-      schemas: { PredictRequest: request, PredictResponse: response, Error: error },
+      schemas: { PredictRequest: request, PredictResponse: response, FeedbackRequest: feedbackRequest, FeedbackResponse: feedbackResponse, Error: error },
       responses: {
         NotFound: errorResponse('404'),
         MethodNotAllowed: { ...errorResponse('405'), headers: { Allow: { description: 'the methods the path accepts', schema: { type: 'string' } } } },
@@ -145,6 +173,14 @@ unknown fields are ignored.</p>
 <table><tr><th>field</th><th>type</th><th>allowed</th><th>meaning</th></tr>
 ${model.manifest.signature.inputs.map((input) => row([`<code>${input.name}</code>`, ...describeInput(input).map(escapeHtml), escapeHtml(input.description)])).join('\n')}
 </table>
+<h2>POST /feedback</h2>
+<p>Body <code>{"instances": [customer, ...], "outcomes": [true | false, ...]}</code>: customers scored earlier and what happened to
+them, one outcome per customer in the same order, <code>true</code> for a customer who churned. The served version scores them
+again and records score and outcome, so live ROC AUC, accuracy, precision, recall and Brier appear on <code>/health</code>
+(<code>telemetry.quality</code>, beside the model card's test values) and in <code>/metrics</code>. The answer gives this batch's own figures:
+<code>{"model": {"name", "version"}, "metrics": {"n", "churned", "rocAuc", "accuracy", "precision", "recall", "brier", "meanProbability", "churnRate"}}</code>,
+<code>null</code> where a figure is undefined (ROC AUC with one outcome only). Errors as for <code>/predict</code>, e.g. <code>outcomes.2</code>.</p>
+<pre>curl -s localhost:8080/feedback -H 'content-type: application/json' -d '${escapeHtml(JSON.stringify({ instances: [createExampleInstance(model.manifest)], outcomes: [true] }))}'</pre>
 <h2>Errors</h2>
 <p>Every error is <code>{"error": {"code", "message", "details": [{"path", "message"}]}}</code>; messages name fields, never echo values.</p>
 <table><tr><th>status</th><th>code</th><th>when</th></tr>
