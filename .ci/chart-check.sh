@@ -3,8 +3,9 @@
 #   1. for each values file in tests/chart/values/: helm lint --strict, helm template, kubeconform -strict against
 #      Kubernetes + Knative + prometheus-operator schemas built offline, Knative Serving's own admission code on
 #      create (tests/chart/knative-admission: server-side apply, then the webhook's SetDefaults and Validate), the
-#      chart's own rules that Knative does not check (tests/chart/check-rendered.ts: hardening, probe paths), and
-#      kube-score (its justified exceptions are listed in chart/README.md);
+#      chart's own rules that Knative does not check (tests/chart/check-rendered.ts: hardening, probe paths), the
+#      PrometheusRule and dashboard ConfigMap against their one source in chart/files/
+#      (tests/chart/check-monitoring.ts), and kube-score (its justified exceptions are listed in chart/README.md);
 #   2. upgrades: each rendering applied server-side onto the stored result of the previous one, as Helm 4 upgrades,
 #      and admitted as an update (re-run, canary, promote, abort, pin, helm rollback);
 #   3. renders broken on purpose (a second port, env PORT, a lifecycle hook, reserved ports, traffic over 100%, a
@@ -55,7 +56,7 @@ report() {
 SCHEMAS="$WORK/schemas"
 "$NODE" tests/chart/build-schemas.ts "$SCHEMAS/v$KUBE_VERSION-standalone-strict" "$KUBERNETES_SWAGGER" \
   "$KNATIVE_CRD_DIR"/{service,configuration,revision,route}.yaml \
-  "$PROMETHEUS_CRD_DIR"/monitoring.coreos.com_{podmonitors,servicemonitors}.yaml >"$WORK/schemas.log"
+  "$PROMETHEUS_CRD_DIR"/monitoring.coreos.com_{podmonitors,servicemonitors,prometheusrules}.yaml >"$WORK/schemas.log"
 
 render() { "$HELM" template "$RELEASE" "$CHART" --namespace "$NAMESPACE" --kube-version "$KUBE_VERSION" "$@"; }
 
@@ -93,6 +94,7 @@ for values in tests/chart/values/*.yaml; do
   admission create "$out" >>"$log" 2>&1 || problems+=("refused by Knative's admission")
   knative_summary="$(sed -n 's/^knative-admission: \([0-9]*\) Knative object(s) created, 0 refused.*/\1 Knative object(s) admitted/p' "$log")"
   "$NODE" tests/chart/check-rendered.ts "$name" <"$out" >>"$log" 2>&1 || problems+=("chart rules broken")
+  "$NODE" tests/chart/check-monitoring.ts "$values" <"$out" >>"$log" 2>&1 || problems+=("monitoring objects differ from chart/files")
   score_flags=("${KUBE_SCORE_FLAGS[@]}")
   # Pods without a NetworkPolicy are the chart's default (networkPolicy.enabled is the operator's choice).
   grep -q '^kind: NetworkPolicy$' "$out" || score_flags+=(--ignore-test pod-networkpolicy)
@@ -103,7 +105,7 @@ for values in tests/chart/values/*.yaml; do
     joined="$(printf '%s, ' "${problems[@]}")"
     report FAIL "$name" "${joined%, }" "$log"; continue
   fi
-  report ok "$name" "lint --strict, kubeconform -strict $kubeconform_summary, $knative_summary, chart rules clean, kube-score 0 critical ($score_warnings warnings)"
+  report ok "$name" "lint --strict, kubeconform -strict $kubeconform_summary, $knative_summary, chart rules clean, monitoring = chart/files, kube-score 0 critical ($score_warnings warnings)"
 done
 
 # 2. Upgrades as Helm 4 runs them: server-side apply of the new rendering onto the stored previous one (Knative's
@@ -214,6 +216,9 @@ refuse "drainTimeoutMs beyond the grace period" "terminationGracePeriodSeconds" 
 refuse "extraEnv NODE_OPTIONS (the chart derives it)" "/server/extraEnv/0/name" \
   --set server.extraEnv[0].name=NODE_OPTIONS --set-string server.extraEnv[0].value=--max-old-space-size=4096
 refuse "a memory limit in bytes (Mi or Gi only)" "/resources/limits/memory" --set-string resources.limits.memory=268435456
+refuse "a dashboard sidecar label the chart sets" "/metrics/grafanaDashboard/sidecarLabel" \
+  --set metrics.grafanaDashboard.sidecarLabel=app.kubernetes.io/name
+refuse "an alert label the rules group by" "invalid propertyName 'version'" --set metrics.prometheusRule.alertLabels.version=x
 
 # The V8 heap cap follows the memory limit: half of it.
 heap_of() { render "$@" | grep -A1 'name: NODE_OPTIONS' | sed -n 's/.*value: "\(.*\)"/\1/p' | head -n 1; }
