@@ -1,7 +1,11 @@
+import { readFile } from 'node:fs/promises';
 import type { ArtifactContents } from '../lib/model/artifact.ts';
 import { createEncodingSpec } from '../lib/model/encoding.ts';
+import { computeDriftReference } from '../lib/model/reference.ts';
 import type { Signature } from '../lib/model/signature.ts';
-import { CUSTOMER_INPUTS, LABEL } from '../training/dataset.ts';
+import { loadVersion } from '../lib/registry/registry.ts';
+import { createDirectorySource } from '../lib/registry/source.ts';
+import { CUSTOMER_INPUTS, LABEL, readDataset } from '../training/dataset.ts';
 
 /** The customer signature with plausible training ranges, for tests that need no training run. */
 export const TEST_SIGNATURE: Signature = {
@@ -42,4 +46,16 @@ export function createTestContents(version: string, signature: Signature = TEST_
     encoding,
     attachments: { 'model-card.md': `# telco-churn ${version}\n` },
   };
+}
+
+/**
+ * The committed 1.0.0 (published before drift references existed) with a drift reference computed from the real
+ * training data: the same tree, threshold and card, for tests that need drift figures from a real model.
+ */
+export async function createReferencedTreeContents(): Promise<ArtifactContents> {
+  const { manifest, model, encoding } = await loadVersion(createDirectorySource('model-registry'), 'telco-churn', '1.0.0');
+  const { format, files, ...described } = manifest;
+  const { instances } = await readDataset('training/data/telco-churn.csv');
+  const card = await readFile(`model-registry/telco-churn/${manifest.version}/model-card.md`, 'utf8');
+  return { manifest: described, model, encoding, reference: computeDriftReference(manifest.signature, instances), attachments: { 'model-card.md': card } };
 }
