@@ -219,6 +219,16 @@ ${result.testSubgroups.map((g) => `| ${g.input} = ${g.value} | ${g.rows} | ${per
   the model rarely flags even when they leave.
 - **No causal meaning:** the model ranks customers by similarity to past churners; it does not say what would keep them.
 - **Not evaluated here:** the 1,043 customers of the original 7,043 kept apart as an external hold-out.
+
+## In production
+
+The test-split figures above are what this version promises. Once served, send each customer's observed outcome to
+\`POST /feedback\` (\`{"instances": [...], "outcomes": [true | false, ...]}\`, \`true\` for a customer who churned): \`/health\`
+(\`telemetry.quality\`) then shows the live ROC AUC, accuracy, precision, recall and Brier beside these values, and
+Prometheus alerts when live ROC AUC or accuracy falls more than 0.05 below them over a day of at least 500 outcomes.
+When the version carries its training distribution (\`reference.json\`), every input of \`/predict\` is compared with
+it: \`telemetry.drift.features\` gives each input's population stability index, and above 0.25 the inputs no longer
+look like the data these figures were measured on. The repository README explains every figure and its PromQL.
 `;
 }
 
