@@ -25,7 +25,7 @@ describe('POST /predict', () => {
     const batch = customers.slice(0, 5);
     const forward = (await (await post(JSON.stringify({ instances: batch }))).json()) as { model: unknown; predictions: { churn: boolean; probability: number }[] };
     const backward = (await (await post(JSON.stringify({ instances: [...batch].reverse() }))).json()) as typeof forward;
-    expect(forward.model).toEqual({ name: 'telco-churn', version: '1.0.0' });
+    expect(forward.model).toEqual({ name: 'telco-churn', version: model.version });
     expect(forward.predictions).toHaveLength(5);
     expect(backward.predictions).toEqual([...forward.predictions].reverse());
     for (const prediction of forward.predictions) expect(prediction.churn).toBe(prediction.probability >= model.threshold);
@@ -215,7 +215,7 @@ describe('routing and errors', () => {
     const response = await post(JSON.stringify({ instances: [{ ...customers[0], payment_method: 'Mailed check' }] }));
     expect(lines).toHaveLength(1);
     const line = JSON.parse(lines[0]!);
-    expect(line).toMatchObject({ level: 'info', msg: 'request', method: 'POST', route: '/predict', status: 200, model: '1.0.0', instances: 1 });
+    expect(line).toMatchObject({ level: 'info', msg: 'request', method: 'POST', route: '/predict', status: 200, model: model.version, instances: 1 });
     expect(line.id).toBe(response.headers.get('x-request-id'));
     expect(line.durationMs).toBeGreaterThan(0);
     expect(lines[0]).not.toContain('Mailed check');
@@ -229,7 +229,7 @@ describe('health, readiness, metrics and docs', () => {
     expect((await app.request('/ready')).status).toBe(200);
     const health = (await (await app.request('/health')).json()) as Record<string, any>;
     expect(health.status).toBe('ok');
-    expect(health.model).toMatchObject({ name: 'telco-churn', version: '1.0.0', digest: model.digest, algorithm: 'decision-tree' });
+    expect(health.model).toMatchObject({ name: 'telco-churn', version: model.version, digest: model.digest, algorithm: model.manifest.algorithm.name });
     expect(health.telemetry.predictions).toMatchObject({ total: 3, trainingBaseRate: model.manifest.metrics.trainingBaseRate });
     expect(health.telemetry.latencyMs.p99).toBeGreaterThan(0);
     expect(health.telemetry.quality).toMatchObject({ observations: 0, rocAuc: { live: null, expected: model.manifest.metrics.test.rocAuc } });
@@ -244,7 +244,7 @@ describe('health, readiness, metrics and docs', () => {
     const text = await (await app.request('/metrics')).text();
     expect(text).toContain('http_request_duration_seconds_bucket{le="0.0001",method="POST",route="/predict",status="200"}');
     expect(text).toMatch(/churn_predictions_total\{outcome="(no_)?churn"\} [1-3]/);
-    expect(text).toContain(`churn_model_info{name="telco-churn",version="1.0.0",digest="${model.digest}"} 1`);
+    expect(text).toContain(`churn_model_info{name="telco-churn",version="${model.version}",digest="${model.digest}"} 1`);
     expect(text).toContain('churn_validation_errors_total{field="instances"} 1');
     expect(text).toContain('churn_model_load_seconds 0.01');
     expect(text).toContain('churn_ready 1');

@@ -16,10 +16,14 @@ let customers: Instance[];
 let server: ServerProcess;
 /** The committed production version's digest: what pins it when it is served from a remote registry. */
 let productionDigest: string;
+/** The version the committed `production` alias points at: what a server started without MODEL_VERSION serves. */
+let productionVersion: string;
 
 beforeAll(async () => {
   customers = (await readDataset('training/data/telco-churn.csv')).instances;
-  productionDigest = (await loadVersion(createDirectorySource('model-registry'), 'telco-churn', 'production')).digest;
+  const production = await loadVersion(createDirectorySource('model-registry'), 'telco-churn', 'production');
+  productionDigest = production.digest;
+  productionVersion = production.manifest.version;
   server = await startServer();
 });
 
@@ -97,7 +101,7 @@ describe('the server process', () => {
     expect((await fetch(`${server.url}/ready`)).status).toBe(200);
     const health = (await (await fetch(`${server.url}/health`)).json()) as Record<string, any>;
     expect(health.status).toBe('ok');
-    expect(health.model).toMatchObject({ name: 'telco-churn', version: '1.0.0' });
+    expect(health.model).toMatchObject({ name: 'telco-churn', version: productionVersion });
     expect(health.model.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(health.coldStart.readySeconds).toBeGreaterThan(0);
     expect(health.coldStart.firstPredictSeconds).toBeGreaterThanOrEqual(health.coldStart.readySeconds);
@@ -107,7 +111,7 @@ describe('the server process', () => {
     expect(health.process.rssBytes).toBeGreaterThan(0);
     expect(health.telemetry.predictions.total).toBeGreaterThanOrEqual(5);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
-    expect(metrics).toContain('churn_model_info{name="telco-churn",version="1.0.0"');
+    expect(metrics).toContain(`churn_model_info{name="telco-churn",version="${productionVersion}"`);
     expect(metrics).toMatch(/^churn_model_load_phase_seconds\{phase="download"\} [0-9.e-]+$/m);
     expect(metrics).toContain('process_resident_memory_bytes');
   });
@@ -128,9 +132,10 @@ describe('loading the model at cold start', () => {
   beforeAll(async () => {
     tampered = await mkdtemp(join(tmpdir(), 'tampered-'));
     await cp('model-registry', tampered, { recursive: true });
-    const file = join(tampered, 'telco-churn', '1.0.0', 'model.json');
+    const file = join(tampered, 'telco-churn', productionVersion, 'model.json');
     await chmod(file, 0o644);
-    await writeFile(file, (await readFile(file, 'utf8')).replace('"threshold": 1', '"threshold": 2'));
+    // One digit of the first split threshold, whatever the layout's spacing.
+    await writeFile(file, (await readFile(file, 'utf8')).replace(/("threshold": ?)(\d)/, (_, key: string, digit: string) => `${key}${(Number(digit) + 1) % 10}`));
   });
 
   it('refuses a registry with one changed byte, naming the file and the digests, and exits non-zero', async () => {
@@ -153,7 +158,7 @@ describe('loading the model at cold start', () => {
     try {
       const response = await postPredict(fromHttp.url, customers.slice(0, 3));
       expect(response.status).toBe(200);
-      expect(registry.requests).toContain('/telco-churn/1.0.0/model.json');
+      expect(registry.requests).toContain(`/telco-churn/${productionVersion}/model.json`);
     } finally {
       await fromHttp.stop();
       await registry.close();
