@@ -1,7 +1,6 @@
 import type { z } from 'zod';
-import type { Manifest } from '../lib/model/artifact.ts';
+import { createArtifactPredictor, type Manifest } from '../lib/model/artifact.ts';
 import { createEncoder } from '../lib/model/encoding.ts';
-import { createPredictor } from '../lib/model/predictor.ts';
 import type { DriftReference } from '../lib/model/reference.ts';
 import { createInstanceSchema, type Instance } from '../lib/model/signature.ts';
 import { loadTrustedVersion } from '../lib/registry/load.ts';
@@ -48,9 +47,10 @@ export interface ModelLocation {
 export async function loadServedModel({ registry, name, version, ...options }: ModelLocation): Promise<ServedModel> {
   const artifact = await loadTrustedVersion({ location: registry, name, reference: version, ...options });
   const compileStarted = performance.now();
-  const { manifest, encoding, model } = artifact;
+  const { manifest, encoding } = artifact;
   const encode = createEncoder(encoding);
-  const predictor = createPredictor(model, manifest.signature.output.positiveClass);
+  // Parameters, then the version's calibration when it has one: the same scorer training and the gate use.
+  const predictor = createArtifactPredictor(artifact);
   const instanceSchema = createInstanceSchema(manifest.signature);
   const width = encoding.columns.length;
   let vectors = new Float64Array(width * 16);

@@ -3,8 +3,8 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createArtifactPredictor } from '../lib/model/artifact.ts';
 import { createEncoder } from '../lib/model/encoding.ts';
-import { createPredictor } from '../lib/model/predictor.ts';
 import type { Instance } from '../lib/model/signature.ts';
 import { loadVersion } from '../lib/registry/registry.ts';
 import { createDirectorySource } from '../lib/registry/source.ts';
@@ -34,11 +34,11 @@ afterAll(async () => {
 const postPredict = (url: string, instances: unknown[]) =>
   fetch(`${url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances }) });
 
-/** Score customers offline, straight from the committed production artifact. */
-async function scoreOffline(instances: Instance[]): Promise<number[]> {
-  const artifact = await loadVersion(createDirectorySource('model-registry'), 'telco-churn', 'production');
+/** Score customers offline, straight from a committed artifact (production by default). */
+async function scoreOffline(instances: Instance[], version = 'production'): Promise<number[]> {
+  const artifact = await loadVersion(createDirectorySource('model-registry'), 'telco-churn', version);
   const encode = createEncoder(artifact.encoding);
-  const predictor = createPredictor(artifact.model, 'Yes');
+  const predictor = createArtifactPredictor(artifact);
   const vector = new Float64Array(artifact.encoding.columns.length);
   return instances.map((instance) => {
     encode(instance, vector, 0);
@@ -67,6 +67,20 @@ describe('the server process', () => {
     expect(response.status).toBe(200);
     const { predictions } = (await response.json()) as { predictions: { probability: number; churn: boolean }[] };
     expect(predictions.map((p) => p.probability)).toEqual(await scoreOffline(batch));
+  });
+
+  it('still serves 1.0.0, the rollback target, with exactly the probabilities of its tree', async () => {
+    const rollback = await startServer({ MODEL_VERSION: '1.0.0' });
+    try {
+      const batch = customers.slice(0, 1000);
+      const response = await postPredict(rollback.url, batch);
+      expect(response.status).toBe(200);
+      const { model, predictions } = (await response.json()) as { model: { version: string }; predictions: { probability: number }[] };
+      expect(model.version).toBe('1.0.0');
+      expect(predictions.map((p) => p.probability)).toEqual(await scoreOffline(batch, '1.0.0'));
+    } finally {
+      await rollback.stop();
+    }
   });
 
   it('keeps the order of a batch', async () => {

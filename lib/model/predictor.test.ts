@@ -1,7 +1,8 @@
 import { GaussianNB } from 'ml-naivebayes';
 import { describe, expect, it } from 'vitest';
 import { createGaussianNB } from '../../training/candidates.ts';
-import { createPredictor, predictProbabilities, type DecisionTreeParameters, type GaussianNBParameters } from './predictor.ts';
+import { CALIBRATION_FORMAT } from './calibration.ts';
+import { createPredictor, predictProbabilities, type BaggedTreesParameters, type DecisionTreeParameters, type GaussianNBParameters } from './predictor.ts';
 import type { EncodingSpec } from './encoding.ts';
 
 const encoding: EncodingSpec = {
@@ -32,9 +33,46 @@ describe('decision tree predictor', () => {
     expect(() => createPredictor(tree, 'Maybe')).toThrow('positive class Maybe');
   });
 
+  it('walks a tree whatever order its nodes are listed in', () => {
+    const reordered: DecisionTreeParameters = { ...tree, nodes: [{ feature: 0, threshold: 10, left: 4, right: 1 }, { feature: 1, threshold: 0.5, left: 3, right: 2 }, { distribution: [0.25, 0.75] }, { distribution: [1] }, { distribution: [0.8, 0.2] }] };
+    const vectors = Float64Array.from([9.99, 1, 10, 0, 10, 0.5]);
+    expect(Array.from(predictProbabilities(createPredictor(reordered, 'Yes'), vectors, 3))).toEqual([0.2, 0, 0.75]);
+  });
+
   it('refuses a tree whose nodes point backwards or outside it', () => {
     const broken = { ...tree, nodes: [{ feature: 0, threshold: 1, left: 0, right: 7 }, { distribution: [1, 0] }] };
     expect(() => createPredictor(broken, 'Yes')).toThrow('decision tree node 0 points outside the tree');
+  });
+});
+
+describe('bagged trees predictor', () => {
+  const first: DecisionTreeParameters['nodes'] = [{ feature: 0, threshold: 10, left: 1, right: 2 }, { distribution: [0.8, 0.2] }, { distribution: [0.4, 0.6] }];
+  const second: DecisionTreeParameters['nodes'] = [{ feature: 1, threshold: 0.5, left: 1, right: 2 }, { distribution: [1] }, { feature: 0, threshold: 3, left: 3, right: 4 }, { distribution: [0.5, 0.5] }, { distribution: [0.1, 0.9] }];
+  const forest: BaggedTreesParameters = { type: 'bagged-trees', classes, featureCount: 2, trees: [first, second, first] };
+
+  it('answers the mean of its trees, each walked as a decision tree', () => {
+    const predictor = createPredictor(forest, 'Yes');
+    const vectors = Float64Array.from([9, 0, 9, 1, 2, 1, 50, 7]);
+    const single = (nodes: DecisionTreeParameters['nodes']) => predictProbabilities(createPredictor({ type: 'decision-tree', classes, featureCount: 2, nodes }, 'Yes'), vectors, 4);
+    const expected = single(first).map((p, i) => (p + single(second)[i]! + p) / 3);
+    expect(Array.from(predictProbabilities(predictor, vectors, 4))).toEqual(Array.from(expected));
+    expect(predictor.predictProbability(Float64Array.from([50, 7]), 0)).toBe((0.6 + 0.9 + 0.6) / 3);
+  });
+
+  it('refuses a tree that points outside itself or reads a feature the vector does not have', () => {
+    expect(() => createPredictor({ ...forest, trees: [first, [{ feature: 0, threshold: 1, left: 1, right: 5 }, { distribution: [1, 0] }]] }, 'Yes')).toThrow('tree 1 node 0 points outside the tree');
+    expect(() => createPredictor({ ...forest, trees: [[{ feature: 2, threshold: 1, left: 1, right: 2 }, { distribution: [1, 0] }, { distribution: [0, 1] }]] }, 'Yes')).toThrow(
+      'decision tree node 0 reads feature 2 of 2',
+    );
+    expect(() => createPredictor({ ...forest, trees: [] }, 'Yes')).toThrow('bagged trees need at least one tree');
+  });
+
+  it('passes its probability through a calibration when given one, and answers the raw one without', () => {
+    const vector = Float64Array.from([50, 0]);
+    expect(createPredictor(forest, 'Yes').predictProbability(vector, 0)).toBeCloseTo((0.6 + 0 + 0.6) / 3, 15);
+    const clipped = createPredictor({ ...forest, trees: [second] }, 'Yes', { format: CALIBRATION_FORMAT, method: 'clip', epsilon: 0.001 });
+    expect(createPredictor({ ...forest, trees: [second] }, 'Yes').predictProbability(vector, 0)).toBe(0);
+    expect(clipped.predictProbability(vector, 0)).toBe(0.001);
   });
 });
 

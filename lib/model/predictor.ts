@@ -1,3 +1,5 @@
+import { createCalibrator, type Calibration } from './calibration.ts';
+
 /** An internal node: rows with `vector[feature] < threshold` go left, all others right (ml-cart's rule). */
 export interface SplitNode {
   feature: number;
@@ -11,12 +13,23 @@ export interface LeafNode {
   distribution: number[];
 }
 
+/** The nodes of one tree, node 0 the root, children after their parent. */
+export type TreeNodes = (SplitNode | LeafNode)[];
+
 /** A CART decision tree as a flat node list; node 0 is the root. */
 export interface DecisionTreeParameters {
   type: 'decision-tree';
   classes: string[];
   featureCount: number;
-  nodes: (SplitNode | LeafNode)[];
+  nodes: TreeNodes;
+}
+
+/** Bagged decision trees: the probability of a class is the mean of the trees' leaf distributions. */
+export interface BaggedTreesParameters {
+  type: 'bagged-trees';
+  classes: string[];
+  featureCount: number;
+  trees: TreeNodes[];
 }
 
 /**
@@ -41,7 +54,7 @@ export interface ConstantParameters {
 }
 
 /** The parameters of any model this project can serve. */
-export type ModelParameters = DecisionTreeParameters | GaussianNBParameters | ConstantParameters;
+export type ModelParameters = DecisionTreeParameters | BaggedTreesParameters | GaussianNBParameters | ConstantParameters;
 
 /** Computes P(class = positive) for feature vectors stored row after row in one array. */
 export interface Predictor {
@@ -50,36 +63,76 @@ export interface Predictor {
   predictProbability(vectors: Float64Array, offset: number): number;
 }
 
-function createTreePredictor(params: DecisionTreeParameters, positive: number): Predictor {
-  const count = params.nodes.length;
-  // Struct-of-arrays layout keeps the walk to a few typed-array reads per level.
-  const feature = new Int32Array(count);
-  const threshold = new Float64Array(count);
-  const left = new Int32Array(count);
-  const right = new Int32Array(count);
-  const probability = new Float64Array(count);
-  params.nodes.forEach((node, index) => {
-    if ('distribution' in node) {
-      feature[index] = -1;
-      probability[index] = node.distribution[positive] ?? 0;
-    } else {
-      if (node.left <= index || node.right <= index || node.left >= count || node.right >= count) {
-        throw new Error(`decision tree node ${index} points outside the tree`);
+/**
+ * Trees compiled into one struct-of-arrays node table, each tree laid out depth first so that a node's
+ * left child is the next node: a walk is then three typed-array reads per level. `feature` is -1 at a
+ * leaf, whose `value` is the positive class's share; otherwise `value` is the threshold and `right` the
+ * right child. `roots` holds where each tree starts.
+ */
+interface CompiledTrees {
+  roots: Int32Array;
+  feature: Int32Array;
+  value: Float64Array;
+  right: Int32Array;
+}
+
+function compileTrees(trees: TreeNodes[], positive: number, featureCount: number): CompiledTrees {
+  const feature: number[] = [];
+  const value: number[] = [];
+  const right: number[] = [];
+  const roots = new Int32Array(trees.length);
+  trees.forEach((nodes, t) => {
+    const name = (index: number) => (trees.length === 1 ? `decision tree node ${index}` : `tree ${t} node ${index}`);
+    const place = (index: number): number => {
+      const node = nodes[index]!;
+      const at = feature.length;
+      if ('distribution' in node) {
+        feature.push(-1);
+        value.push(node.distribution[positive] ?? 0);
+        right.push(-1);
+        return at;
       }
-      feature[index] = node.feature;
-      threshold[index] = node.threshold;
-      left[index] = node.left;
-      right[index] = node.right;
-    }
+      // Children after their parent: no cycles, and the depth-first copy ends.
+      if (node.left <= index || node.right <= index || node.left >= nodes.length || node.right >= nodes.length) throw new Error(`${name(index)} points outside the tree`);
+      if (!(node.feature >= 0 && node.feature < featureCount)) throw new Error(`${name(index)} reads feature ${node.feature} of ${featureCount}`);
+      feature.push(node.feature);
+      value.push(node.threshold);
+      right.push(-1);
+      place(node.left);
+      right[at] = place(node.right);
+      return at;
+    };
+    roots[t] = place(0);
   });
+  return { roots, feature: Int32Array.from(feature), value: Float64Array.from(value), right: Int32Array.from(right) };
+}
+
+function createTreePredictor(params: DecisionTreeParameters, positive: number): Predictor {
+  const { feature, value, right } = compileTrees([params.nodes], positive, params.featureCount);
   return {
     featureCount: params.featureCount,
     predictProbability(vectors, offset) {
       let node = 0;
-      while (feature[node]! >= 0) {
-        node = vectors[offset + feature[node]!]! < threshold[node]! ? left[node]! : right[node]!;
+      while (feature[node]! >= 0) node = vectors[offset + feature[node]!]! < value[node]! ? node + 1 : right[node]!;
+      return value[node]!;
+    },
+  };
+}
+
+function createBaggedTreesPredictor(params: BaggedTreesParameters, positive: number): Predictor {
+  if (params.trees.length === 0) throw new Error('bagged trees need at least one tree');
+  const { roots, feature, value, right } = compileTrees(params.trees, positive, params.featureCount);
+  const treeCount = roots.length;
+  return {
+    featureCount: params.featureCount,
+    predictProbability(vectors, offset) {
+      let sum = 0;
+      for (let t = 0; t < treeCount; t++) {
+        let node = roots[t]!;
+        while (feature[node]! >= 0) node = vectors[offset + feature[node]!]! < value[node]! ? node + 1 : right[node]!;
+        sum += value[node]!;
       }
-      return probability[node]!;
+      return sum / treeCount;
     },
   };
 }
@@ -116,13 +169,12 @@ function createGaussianNBPredictor(params: GaussianNBParameters, positive: numbe
   };
 }
 
-/** Create the predictor for a model's parameters, answering P(`positiveClass`). */
-export function createPredictor(params: ModelParameters, positiveClass: string): Predictor {
-  const positive = params.classes.indexOf(positiveClass);
-  if (positive < 0) throw new Error(`positive class ${positiveClass} is not one of the model's classes`);
+function createRawPredictor(params: ModelParameters, positive: number): Predictor {
   switch (params.type) {
     case 'decision-tree':
       return createTreePredictor(params, positive);
+    case 'bagged-trees':
+      return createBaggedTreesPredictor(params, positive);
     case 'gaussian-nb':
       return createGaussianNBPredictor(params, positive);
     case 'constant': {
@@ -130,6 +182,22 @@ export function createPredictor(params: ModelParameters, positiveClass: string):
       return { featureCount: params.featureCount, predictProbability: () => probability };
     }
   }
+}
+
+/**
+ * Create the predictor for a model's parameters, answering P(`positiveClass`): the model's own
+ * probability, passed through `calibration` when the version has one.
+ */
+export function createPredictor(params: ModelParameters, positiveClass: string, calibration?: Calibration): Predictor {
+  const positive = params.classes.indexOf(positiveClass);
+  if (positive < 0) throw new Error(`positive class ${positiveClass} is not one of the model's classes`);
+  const raw = createRawPredictor(params, positive);
+  if (calibration === undefined) return raw;
+  const calibrate = createCalibrator(calibration);
+  return {
+    featureCount: raw.featureCount,
+    predictProbability: (vectors, offset) => calibrate(raw.predictProbability(vectors, offset)),
+  };
 }
 
 /** Predict P(positive) for `count` vectors of `predictor.featureCount` columns each. */
