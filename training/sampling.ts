@@ -54,3 +54,35 @@ export function createStratifiedFolds(labels: readonly number[], indices: readon
   }
   return folds.map((fold) => fold.sort((a, b) => a - b));
 }
+
+/**
+ * A new 32-bit seed from a seed and further integers (a fold, a tree), each mixed in with murmur3's
+ * finaliser, so the streams of neighbouring folds or trees share no obvious structure.
+ */
+export function deriveSeed(seed: number, ...parts: number[]): number {
+  let hash = seed >>> 0;
+  for (const part of parts) {
+    hash = Math.imul(hash ^ (part >>> 0), 0x9e3779b1) >>> 0;
+    hash ^= hash >>> 16;
+    hash = Math.imul(hash, 0x85ebca6b) >>> 0;
+    hash ^= hash >>> 13;
+    hash = Math.imul(hash, 0xc2b2ae35) >>> 0;
+    hash ^= hash >>> 16;
+  }
+  return hash >>> 0;
+}
+
+/** Draw `count` items of `from` with replacement, each equally likely (a bootstrap sample). */
+export function drawBootstrap<T>(from: readonly T[], count: number, random: Random): T[] {
+  return Array.from({ length: count }, () => from[Math.floor(random() * from.length)]!);
+}
+
+/** Choose `count` of the indices `0 .. total - 1` without replacement, returned in increasing order. */
+export function chooseIndices(total: number, count: number, random: Random): number[] {
+  return shuffle(
+    Array.from({ length: total }, (_, i) => i),
+    random,
+  )
+    .slice(0, count)
+    .sort((a, b) => a - b);
+}
