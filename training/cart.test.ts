@@ -4,7 +4,7 @@ import { encodeRows } from './pipeline.ts';
 import { readDataset } from './dataset.ts';
 import { createEncodingSpec } from '../lib/model/encoding.ts';
 import { fitDecisionTree, toTreeParameters } from './cart.ts';
-import { createRandom } from './sampling.ts';
+import { createRandom, drawBootstrap } from './sampling.ts';
 import { createPredictor } from '../lib/model/predictor.ts';
 
 const serialise = (rows: number[][], labels: number[], options: Parameters<typeof fitDecisionTree>[2]) =>
@@ -31,6 +31,21 @@ describe('fast split search', () => {
       const tree = expectIdenticalTrees(rows, labels, settings);
       expect(tree.length).toBeGreaterThan(500);
     }
+  });
+
+  it('grows the same trees as stock ml-cart on a bootstrap sample, where every row may repeat', async () => {
+    const dataset = await readDataset('training/data/telco-churn.csv');
+    const rows = encodeRows(createEncodingSpec(dataset.signature, { nullValues: { total_charges: 0 } }), dataset.instances);
+    const sample = drawBootstrap(
+      Array.from({ length: 2000 }, (_, i) => i),
+      600,
+      createRandom(5),
+    );
+    expectIdenticalTrees(
+      sample.map((i) => rows[i]!),
+      sample.map((i) => dataset.labels[i]!),
+      { maxDepth: 6, minNumSamples: 10, gainThreshold: 0 },
+    );
   });
 
   it('grows the same trees on ties, near-equal floats, constant columns and three classes', () => {

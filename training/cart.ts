@@ -7,7 +7,8 @@ import type { DecisionTreeParameters, LeafNode, SplitNode } from '../lib/model/p
  * same threshold, and it scores each candidate by re-partitioning every row of the node. That is
  * O(rows^2) per column and node: about 40 s for one depth-6 tree on 4,800 rows.
  *
- * fastBestSplit returns exactly what the stock method returns, in one sort and one sweep per column:
+ * fastBestSplit returns exactly what the stock method returns, in one pass over the rows and one
+ * sweep over the distinct values per column (a sort of the values only for columns with many):
  * - the same candidates in the same order: within a run of equal values (kept in row order, as the
  *   stock stable sort does) a label change proposes the value itself; between two runs a label
  *   change across the boundary proposes their mean;
@@ -70,50 +71,90 @@ function getGiniImpurity(counts: Int32Array, total: number): number {
 const FEW_VALUES = 8;
 
 /**
- * The distinct values of a column in increasing order, or null if one is not finite or is -0 (the
- * proof does not cover those). Most columns are 0/1 flags, so a short list is tried first.
+ * The runs of equal values of one column, values ascending: per value its label counts, the first and
+ * last label in row order, and whether the label changes within the run.
  */
-function getDistinctSortedValues(x: ArrayLike<number>): Float64Array | null {
-  const few: number[] = [];
-  for (let r = 0; r < x.length; r++) {
-    const value = x[r]!;
-    if (!Number.isFinite(value) || (value === 0 && 1 / value < 0)) return null;
-    if (!few.includes(value)) {
-      if (few.length === FEW_VALUES) {
-        for (let rest = r + 1; rest < x.length; rest++) {
-          const v = x[rest]!;
-          if (!Number.isFinite(v) || (v === 0 && 1 / v < 0)) return null;
-        }
-        const sorted = Float64Array.from(x).sort();
-        let count = 0;
-        for (const v of sorted) if (count === 0 || v !== sorted[count - 1]) sorted[count++] = v;
-        return sorted.slice(0, count);
-      }
-      few.push(value);
-    }
-  }
-  return Float64Array.from(few).sort();
+interface ColumnRuns {
+  values: Float64Array;
+  counts: Int32Array;
+  first: Int32Array;
+  last: Int32Array;
+  changes: Uint8Array;
 }
 
-/** Map a value to its index in `values` (sorted, distinct, and known to contain it). */
-function createGroupFinder(values: Float64Array): (value: number) => number {
-  if (values.length <= FEW_VALUES) {
-    return (value) => {
-      let index = 0;
-      while (values[index] !== value) index++;
-      return index;
-    };
-  }
-  return (value) => {
+const isOutsideProof = (value: number) => !Number.isFinite(value) || (value === 0 && 1 / value < 0);
+
+function createRuns(groups: number, classCount: number): ColumnRuns {
+  return {
+    values: new Float64Array(groups),
+    counts: new Int32Array(groups * classCount),
+    first: new Int32Array(groups).fill(-1),
+    last: new Int32Array(groups).fill(-1),
+    changes: new Uint8Array(groups),
+  };
+}
+
+function addToRun(runs: ColumnRuns, group: number, label: number, classCount: number): void {
+  runs.counts[group * classCount + label]!++;
+  if (runs.first[group] === -1) runs.first[group] = label;
+  else if (runs.last[group] !== label) runs.changes[group] = 1;
+  runs.last[group] = label;
+}
+
+/** Runs of a column with more than {@link FEW_VALUES} values: one sort of the values, then a binary search per row. */
+function getManyColumnRuns(x: ArrayLike<number>, y: number[], classCount: number): ColumnRuns | null {
+  for (let row = 0; row < x.length; row++) if (isOutsideProof(x[row]!)) return null;
+  const sorted = Float64Array.from(x).sort();
+  let groups = 0;
+  for (const v of sorted) if (groups === 0 || v !== sorted[groups - 1]) sorted[groups++] = v;
+  const runs = createRuns(groups, classCount);
+  runs.values.set(sorted.subarray(0, groups));
+  const { values } = runs;
+  for (let row = 0; row < y.length; row++) {
+    const value = x[row]!;
     let low = 0;
-    let high = values.length - 1;
+    let high = groups - 1;
     while (low < high) {
       const middle = (low + high) >>> 1;
       if (values[middle]! < value) low = middle + 1;
       else high = middle;
     }
-    return low;
-  };
+    addToRun(runs, low, y[row]!, classCount);
+  }
+  return runs;
+}
+
+/**
+ * The runs of a column, or null if a value is not finite or is -0 (the proof does not cover those).
+ * Most columns are 0/1 flags, so each row's value is first looked up among the few seen so far, in one
+ * pass, and the runs sorted by value afterwards.
+ */
+function getColumnRuns(x: ArrayLike<number>, y: number[], classCount: number): ColumnRuns | null {
+  const seen = createRuns(FEW_VALUES, classCount);
+  let groups = 0;
+  for (let row = 0; row < y.length; row++) {
+    const value = x[row]!;
+    let group = 0;
+    while (group < groups && seen.values[group] !== value) group++;
+    if (group === groups) {
+      if (isOutsideProof(value)) return null;
+      if (groups === FEW_VALUES) return getManyColumnRuns(x, y, classCount);
+      seen.values[groups++] = value;
+    } else if (value === 0 && 1 / value < 0) {
+      return null;
+    }
+    addToRun(seen, group, y[row]!, classCount);
+  }
+  const order = Array.from({ length: groups }, (_, g) => g).sort((a, b) => seen.values[a]! - seen.values[b]!);
+  const runs = createRuns(groups, classCount);
+  order.forEach((from, to) => {
+    runs.values[to] = seen.values[from]!;
+    runs.counts.set(seen.counts.subarray(from * classCount, (from + 1) * classCount), to * classCount);
+    runs.first[to] = seen.first[from]!;
+    runs.last[to] = seen.last[from]!;
+    runs.changes[to] = seen.changes[from]!;
+  });
+  return runs;
 }
 
 function isSupported(node: TreeNodeInternals, XTranspose: Matrix, y: number[]): boolean {
@@ -121,53 +162,28 @@ function isSupported(node: TreeNodeInternals, XTranspose: Matrix, y: number[]): 
   return y.every((label) => Number.isInteger(label) && label >= 0 && label < 1024) && XTranspose.rows > 0;
 }
 
-function fastBestSplit(this: TreeNodeInternals, XTranspose: Matrix, y: number[], stock: TreeNodeInternals['bestSplit']): SplitResult {
-  if (!isSupported(this, XTranspose, y)) return stock.call(this, XTranspose, y);
-  const n = y.length;
-  let classCount = 0;
-  for (const label of y) if (label + 1 > classCount) classCount = label + 1;
-  const all = new Int32Array(classCount);
-  for (const label of y) all[label]!++;
-  const parentImpurity = getGiniImpurity(all, n);
+/** The best split so far of a node, updated by {@link sweepColumn}. */
+interface BestSplit {
+  gain: number;
+  column: number | undefined;
+  value: number | undefined;
+}
 
-  const columns: { x: ArrayLike<number>; values: Float64Array }[] = [];
-  for (let i = 0; i < XTranspose.rows; i++) {
-    // ml-matrix keeps each row as a Float64Array in `data`; read it in place instead of copying.
-    const x = XTranspose.data?.[i] ?? XTranspose.getRow(i);
-    const values = getDistinctSortedValues(x);
-    if (values === null) return stock.call(this, XTranspose, y);
-    columns.push({ x, values });
-  }
-
-  let bestGain = -Infinity;
-  let maxColumn: number | undefined;
-  let maxValue: number | undefined;
-  let numberSamples: number | undefined;
-  const lesser = new Int32Array(classCount);
-  const greater = new Int32Array(classCount);
-
-  columns.forEach(({ x, values }, column) => {
-    const groups = values.length;
-    const findGroup = createGroupFinder(values);
-
-    // Per run of equal values, in row order: label counts, first and last label, any label change.
-    const counts = new Int32Array(groups * classCount);
-    const first = new Int32Array(groups).fill(-1);
-    const last = new Int32Array(groups).fill(-1);
-    const changes = new Uint8Array(groups);
-    for (let row = 0; row < n; row++) {
-      const low = findGroup(x[row]!);
-      const label = y[row]!;
-      counts[low * classCount + label]!++;
-      if (first[low] === -1) first[low] = label;
-      else if (last[low] !== label) changes[low] = 1;
-      last[low] = label;
-    }
-
-    lesser.fill(0);
-    let lesserTotal = 0;
-    let next = 0;
-    const evaluate = (splitValue: number): void => {
+/** Score a column's candidate thresholds in the stock order, keeping the first strictly best in `best`. */
+function sweepColumn(runs: ColumnRuns, column: number, all: Int32Array, parentImpurity: number, best: BestSplit, lesser: Int32Array, greater: Int32Array): void {
+  const { values, counts, first, last, changes } = runs;
+  const groups = values.length;
+  const classCount = all.length;
+  let n = 0;
+  for (let c = 0; c < classCount; c++) n += all[c]!;
+  lesser.fill(0);
+  let lesserTotal = 0;
+  let next = 0;
+  for (let g = 0; g < groups; g++) {
+    // A label change across the boundary of two runs proposes their mean; one within a run, the value itself.
+    for (let kind = 0; kind < 2; kind++) {
+      if (kind === 0 ? !(g > 0 && last[g - 1] !== first[g]) : changes[g] !== 1) continue;
+      const splitValue = kind === 0 ? (values[g - 1]! + values[g]!) / 2 : values[g]!;
       while (next < groups && values[next]! < splitValue) {
         for (let c = 0; c < classCount; c++) {
           const count = counts[next * classCount + c]!;
@@ -182,20 +198,38 @@ function fastBestSplit(this: TreeNodeInternals, XTranspose: Matrix, y: number[],
       splitsImpurity += (getGiniImpurity(greater, greaterTotal) * greaterTotal) / n;
       splitsImpurity += (getGiniImpurity(lesser, lesserTotal) * lesserTotal) / n;
       const gain = parentImpurity - splitsImpurity;
-      if (gain > bestGain) {
-        bestGain = gain;
-        maxColumn = column;
-        maxValue = splitValue;
-        numberSamples = n;
+      if (gain > best.gain) {
+        best.gain = gain;
+        best.column = column;
+        best.value = splitValue;
       }
-    };
-    for (let g = 0; g < groups; g++) {
-      if (g > 0 && last[g - 1] !== first[g]) evaluate((values[g - 1]! + values[g]!) / 2);
-      if (changes[g] === 1) evaluate(values[g]!);
     }
-  });
+  }
+}
 
-  return { maxGain: bestGain, maxColumn, maxValue, numberSamples };
+function fastBestSplit(this: TreeNodeInternals, XTranspose: Matrix, y: number[], stock: TreeNodeInternals['bestSplit']): SplitResult {
+  if (!isSupported(this, XTranspose, y)) return stock.call(this, XTranspose, y);
+  const n = y.length;
+  let classCount = 0;
+  for (const label of y) if (label + 1 > classCount) classCount = label + 1;
+  const all = new Int32Array(classCount);
+  for (const label of y) all[label]!++;
+  const parentImpurity = getGiniImpurity(all, n);
+
+  // Every column is checked before any is scored: one value outside the proof hands the node to stock ml-cart.
+  const columns: ColumnRuns[] = [];
+  for (let i = 0; i < XTranspose.rows; i++) {
+    // ml-matrix keeps each row as a Float64Array in `data`; read it in place instead of copying.
+    const runs = getColumnRuns(XTranspose.data?.[i] ?? XTranspose.getRow(i), y, classCount);
+    if (runs === null) return stock.call(this, XTranspose, y);
+    columns.push(runs);
+  }
+
+  const best: BestSplit = { gain: -Infinity, column: undefined, value: undefined };
+  const lesser = new Int32Array(classCount);
+  const greater = new Int32Array(classCount);
+  columns.forEach((runs, column) => sweepColumn(runs, column, all, parentImpurity, best, lesser, greater));
+  return { maxGain: best.gain, maxColumn: best.column, maxValue: best.value, numberSamples: best.column === undefined ? undefined : n };
 }
 
 let treeNodePrototype: TreeNodeInternals | undefined;
