@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeRows } from './pipeline.ts';
 import { readDataset } from './dataset.ts';
 import { createEncodingSpec } from '../lib/model/encoding.ts';
-import { fitDecisionTree, toTreeParameters } from './cart.ts';
+import { fitDecisionTree, growTree, pruneTree, toTreeParameters } from './cart.ts';
 import { createRandom, drawBootstrap } from './sampling.ts';
 import { createPredictor } from '../lib/model/predictor.ts';
 
@@ -99,5 +99,36 @@ describe('fast split search', () => {
       expect(predictor.predictProbability(Float64Array.from(row), 0)).toBe(leaf[1] ?? 0);
     }
     expect(params.nodes.every((node) => !('distribution' in node) || node.distribution.length === 2)).toBe(true);
+  });
+});
+
+describe('pruning a grown tree', () => {
+  it('gives, for every stricter setting, exactly the tree ml-cart grows with that setting', async () => {
+    const dataset = await readDataset('training/data/telco-churn.csv');
+    const rows = encodeRows(createEncodingSpec(dataset.signature, { nullValues: { total_charges: 0 } }), dataset.instances).slice(0, 1500);
+    const labels = dataset.labels.slice(0, 1500);
+    const grown = growTree(rows, labels, { maxDepth: 8, minNumSamples: 10, gainThreshold: 0 });
+    for (const maxDepth of [1, 3, 5, 8]) {
+      for (const minNumSamples of [10, 40, 200]) {
+        for (const gainThreshold of [0, 0.001, 0.01]) {
+          const settings = { maxDepth, minNumSamples, gainThreshold };
+          expect(pruneTree(grown, settings, ['No', 'Yes'], 40), JSON.stringify(settings)).toEqual(toTreeParameters(fitDecisionTree(rows, labels, settings), ['No', 'Yes'], 40));
+        }
+      }
+    }
+  });
+
+  it('counts at every node the rows of each class that reached it', () => {
+    const rows = [[1], [2], [3], [4], [5], [6]];
+    const labels = [0, 0, 0, 1, 1, 0];
+    const grown = growTree(rows, labels, { maxDepth: 1, minNumSamples: 1, gainThreshold: 0 });
+    expect(grown.nodes.map((node) => node.counts)).toEqual([[4, 2], [3, 0], [1, 2]]);
+    expect(grown.nodes[0]!.split).toMatchObject({ feature: 0, threshold: 3.5, left: 1, right: 2 });
+  });
+
+  it('refuses to prune to looser settings than the tree was grown with', () => {
+    const grown = growTree([[1], [2], [3]], [0, 1, 0], { maxDepth: 3, minNumSamples: 2, gainThreshold: 0 });
+    expect(() => pruneTree(grown, { maxDepth: 4, minNumSamples: 2, gainThreshold: 0 }, ['No', 'Yes'], 1)).toThrow('cannot prune a tree grown with');
+    expect(() => pruneTree(grown, { maxDepth: 3, minNumSamples: 1, gainThreshold: 0 }, ['No', 'Yes'], 1)).toThrow('to the looser');
   });
 });

@@ -290,3 +290,101 @@ export function toTreeParameters(classifier: DecisionTreeClassifier, classes: st
   visit(classifier.root);
   return { type: 'decision-tree', classes, featureCount, nodes };
 }
+
+/** The three ml-cart options that decide where a tree stops growing. */
+export interface StoppingRules {
+  maxDepth: number;
+  minNumSamples: number;
+  gainThreshold: number;
+}
+
+/** The loosest of some stopping rules: a tree grown with them can be pruned to each of them. */
+export function getLoosestRules(rules: StoppingRules[]): StoppingRules {
+  return {
+    maxDepth: Math.max(...rules.map((r) => r.maxDepth)),
+    minNumSamples: Math.min(...rules.map((r) => r.minNumSamples)),
+    gainThreshold: Math.min(...rules.map((r) => r.gainThreshold)),
+  };
+}
+
+/** A node of a grown tree, with what pruning needs: its depth, ml-cart's gain and the class counts that reached it. */
+export interface GrownNode {
+  depth: number;
+  /** Training rows of each class that reached the node. */
+  counts: number[];
+  /** Present on internal nodes: ml-cart's split and its gain. */
+  split?: { feature: number; threshold: number; gain: number; left: number; right: number };
+}
+
+/** An ml-cart tree fitted with some stopping rules, kept whole so stricter rules can be applied afterwards. */
+export interface GrownTree {
+  rules: StoppingRules;
+  classCount: number;
+  /** Node 0 is the root; children follow their parent. */
+  nodes: GrownNode[];
+}
+
+/**
+ * Fit an ml-cart tree and record, for every node, its depth, gain and the class counts of the rows that
+ * reached it (routed again with ml-cart's own `value < threshold` rule).
+ */
+export function growTree(rows: number[][], labels: number[], rules: StoppingRules, { classCount = 2 } = {}): GrownTree {
+  const classifier = fitDecisionTree(rows, labels, rules);
+  const nodes: GrownNode[] = [];
+  const visit = (node: TreeNode, depth: number, members: number[]): number => {
+    const index = nodes.length;
+    const counts = new Array<number>(classCount).fill(0);
+    for (const row of members) counts[labels[row]!]!++;
+    const grown: GrownNode = { depth, counts };
+    nodes.push(grown);
+    if (node.left !== undefined && node.right !== undefined) {
+      const feature = node.splitColumn!;
+      const threshold = node.splitValue!;
+      const lesser = members.filter((row) => rows[row]![feature]! < threshold);
+      const greater = members.filter((row) => !(rows[row]![feature]! < threshold));
+      const split = { feature, threshold, gain: node.gain!, left: -1, right: -1 };
+      grown.split = split;
+      split.left = visit(node.left, depth + 1, lesser);
+      split.right = visit(node.right, depth + 1, greater);
+    }
+    return index;
+  };
+  visit(
+    classifier.root,
+    0,
+    labels.map((_, i) => i),
+  );
+  return { rules, classCount, nodes };
+}
+
+/**
+ * The tree ml-cart would have grown on the same rows with stricter `rules`, cut out of a tree grown with
+ * looser ones. ml-cart decides every split from the node's rows alone and stops a node when it holds at
+ * most `minNumSamples` rows, sits at `maxDepth`, or gains no more than `gainThreshold` (or exactly its
+ * parent's gain, or leaves a side empty, which stricter rules cannot undo); so a node of the stricter tree
+ * is split exactly when it is split in the grown tree and passes the stricter rules. A leaf's distribution
+ * is computed as ml-cart computes it: 1/n added once per row of the class.
+ */
+export function pruneTree(grown: GrownTree, rules: StoppingRules, classes: string[], featureCount: number): DecisionTreeParameters {
+  if (rules.maxDepth > grown.rules.maxDepth || rules.minNumSamples < grown.rules.minNumSamples || rules.gainThreshold < grown.rules.gainThreshold) {
+    throw new Error(`cannot prune a tree grown with ${JSON.stringify(grown.rules)} to the looser ${JSON.stringify(rules)}`);
+  }
+  const nodes: (SplitNode | LeafNode)[] = [];
+  const visit = (index: number): number => {
+    const node = grown.nodes[index]!;
+    const position = nodes.length;
+    const rows = node.counts.reduce((sum, count) => sum + count, 0);
+    const { split } = node;
+    if (split !== undefined && rows > rules.minNumSamples && node.depth < rules.maxDepth && split.gain > rules.gainThreshold) {
+      const kept: SplitNode = { feature: split.feature, threshold: split.threshold, left: -1, right: -1 };
+      nodes.push(kept);
+      kept.left = visit(split.left);
+      kept.right = visit(split.right);
+    } else {
+      nodes.push({ distribution: classes.map((_, c) => getShare(node.counts[c] ?? 0, rows)) });
+    }
+    return position;
+  };
+  visit(0);
+  return { type: 'decision-tree', classes, featureCount, nodes };
+}
