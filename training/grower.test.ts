@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createEncodingSpec } from '../lib/model/encoding.ts';
 import { createPredictor } from '../lib/model/predictor.ts';
+import { createBaggedTrees } from './candidates.ts';
 import { growTree, pruneTree } from './cart.ts';
 import { LABEL, readDataset } from './dataset.ts';
 import { createTreeGrower, growSampledTree, type GrowJob } from './grower.ts';
@@ -53,4 +54,22 @@ describe('growing trees', () => {
     }
   });
 
+  it('fits a bagged-trees grid reproducibly from the seed, each member pruned from the same bootstrap trees', async () => {
+    const grower = createTreeGrower(rows, labels, { workers: 1 });
+    const grid = { trees: 4, featureFraction: 0.5, rules: [rules, { ...rules, maxDepth: 3 }] };
+    const group = createBaggedTrees(LABEL.classes, encoding, grid, grower);
+    const input = { rows, labels, indices: rows.map((_, i) => i), seed: 11 };
+    const [deep, shallow] = await group.fit(input);
+    expect(await group.fit(input)).toEqual([deep, shallow]);
+    expect(await group.fit(input, [1])).toEqual([shallow]);
+    expect(await group.fit({ ...input, seed: 12 })).not.toEqual([deep, shallow]);
+    expect(group.candidates.map((c) => c.id)).toEqual([
+      'bagged-trees trees=4 featureFraction=0.5 maxDepth=5 minNumSamples=20 gainThreshold=0',
+      'bagged-trees trees=4 featureFraction=0.5 maxDepth=3 minNumSamples=20 gainThreshold=0',
+    ]);
+    if (deep?.type !== 'bagged-trees' || shallow?.type !== 'bagged-trees') throw new Error('expected bagged trees');
+    expect(deep.trees).toHaveLength(4);
+    // Half the 40 columns per tree: no tree splits on more than 20 distinct features.
+    for (const nodes of deep.trees) expect(new Set(nodes.flatMap((node) => ('feature' in node ? [node.feature] : []))).size).toBeLessThanOrEqual(20);
+  });
 });

@@ -22,7 +22,8 @@ describe('npm run train', () => {
     expect(trained.manifest.algorithm.library).toMatch(/^ml-(cart|naivebayes)$/);
 
     const production = await loadVersion(createDirectorySource('model-registry'), 'telco-churn', 'production');
-    for (const file of ['model.json', 'encoding.json']) {
+    expect(trained.manifest.threshold).toBe(production.manifest.threshold);
+    for (const file of ['model.json', 'encoding.json', 'calibration.json', 'reference.json']) {
       const fresh = await readFile(join(registry, 'telco-churn', '1.0.0', file));
       const committed = await readFile(join('model-registry', 'telco-churn', production.manifest.version, file));
       expect(fresh.equals(committed), `${file} differs from the committed production version`).toBe(true);

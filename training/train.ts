@@ -2,19 +2,23 @@ import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import type { ArtifactContents } from '../lib/model/artifact.ts';
 import { DEFAULT_MODEL_NAME, getNextVersion, promoteVersion, publishVersion } from '../lib/registry/registry.ts';
+import { CALIBRATION_RULE } from './calibration.ts';
 import { createCardFiles } from './card.ts';
 import { getPackageVersion } from './candidates.ts';
-import { DEFAULT_TRAINING_OPTIONS, SELECTION_RULE, THRESHOLD_RULE, runTraining, type TrainingResult } from './pipeline.ts';
+import { getDefaultWorkerCount } from './grower.ts';
+import { DEFAULT_FOREST_GRID, DEFAULT_TRAINING_OPTIONS, SELECTION_RULE, getThresholdRule, runTraining, type TrainingOptions, type TrainingResult } from './pipeline.ts';
 
 const USAGE = `Train the churn candidates, select one, and publish it as a new immutable registry version.
 
 Usage: npm run train -- [options]
-  --registry DIR   registry directory to publish into (default model-registry)
-  --model NAME     model name in the registry (default ${DEFAULT_MODEL_NAME})
-  --seed N         seed of the split and folds (default ${DEFAULT_TRAINING_OPTIONS.seed})
-  --promote ALIAS  also point ALIAS (e.g. staging) at the new version
-  --grid wide      search a wider tree grid (slower; for exploration)
-  --dry-run        train and report, publish nothing
+  --registry DIR     registry directory to publish into (default model-registry)
+  --model NAME       model name in the registry (default ${DEFAULT_MODEL_NAME})
+  --seed N           seed of the split, folds and bootstrap samples (default ${DEFAULT_TRAINING_OPTIONS.seed})
+  --cost-ratio R     cost of missing a churner, in unneeded retention offers (default ${DEFAULT_TRAINING_OPTIONS.costRatio}); sets the threshold
+  --promote ALIAS    also point ALIAS (e.g. staging) at the new version
+  --grid wide        search wider tree and bagged-trees grids (slower; for exploration)
+  --workers N        worker threads growing trees (default: one per core, ${getDefaultWorkerCount()} here); never changes the result
+  --dry-run          train and report, publish nothing
   --help`;
 
 function getGitState(): { gitCommit: string | null; gitDirty: boolean | null } {
@@ -45,9 +49,17 @@ export function createArtifactContents(result: TrainingResult, identity: { name:
       },
       signature: result.signature,
       threshold: result.threshold,
-      thresholdRule: THRESHOLD_RULE,
+      thresholdRule: getThresholdRule(result.options.costRatio),
+      costRatio: result.options.costRatio,
+      calibration: { method: result.calibration.method, rule: CALIBRATION_RULE },
       metrics: {
-        cv: { rocAucMean: result.chosen.rocAucMean, rocAucStd: result.chosen.rocAucStd, folds: result.options.folds },
+        cv: {
+          rocAucMean: result.chosen.rocAucMean,
+          rocAucStd: result.chosen.rocAucStd,
+          folds: result.options.folds,
+          brier: result.cv.brier,
+          logLoss: result.cv.logLoss,
+        },
         test: result.test,
         trainingBaseRate: result.data.trainingBaseRate,
       },
@@ -69,8 +81,16 @@ export function createArtifactContents(result: TrainingResult, identity: { name:
     },
     model: result.model,
     encoding: result.encoding,
+    calibration: result.calibration,
+    reference: result.reference,
     attachments: createCardFiles(result, { ...identity, gitCommit: source.gitCommit }),
   };
+}
+
+function parsePositive(name: string, text: string, integer: boolean): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) throw new Error(`--${name} must be a positive ${integer ? 'integer' : 'number'}`);
+  return value;
 }
 
 async function main(): Promise<number> {
@@ -79,8 +99,10 @@ async function main(): Promise<number> {
       registry: { type: 'string', default: 'model-registry' },
       model: { type: 'string', default: DEFAULT_MODEL_NAME },
       seed: { type: 'string', default: String(DEFAULT_TRAINING_OPTIONS.seed) },
+      'cost-ratio': { type: 'string', default: String(DEFAULT_TRAINING_OPTIONS.costRatio) },
       promote: { type: 'string' },
       grid: { type: 'string', default: 'default' },
+      workers: { type: 'string', default: String(getDefaultWorkerCount()) },
       'dry-run': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -92,26 +114,37 @@ async function main(): Promise<number> {
   const seed = Number(values.seed);
   if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer`);
   if (values.grid !== 'default' && values.grid !== 'wide') throw new Error(`--grid must be default or wide`);
-  const treeGrid =
-    values.grid === 'wide'
-      ? [2, 3, 4, 5, 6, 7, 8, 10, 12].flatMap((maxDepth) =>
-          [3, 10, 25, 50, 100, 200].flatMap((minNumSamples) => [0.01, 0.001, 0].map((gainThreshold) => ({ maxDepth, minNumSamples, gainThreshold }))),
-        )
-      : DEFAULT_TRAINING_OPTIONS.treeGrid;
+  const options: TrainingOptions = { ...DEFAULT_TRAINING_OPTIONS, seed, costRatio: parsePositive('cost-ratio', values['cost-ratio'], false) };
+  if (values.grid === 'wide') {
+    options.treeGrid = [2, 3, 4, 5, 6, 7, 8, 10, 12].flatMap((maxDepth) =>
+      [3, 10, 25, 50, 100, 200].flatMap((minNumSamples) => [0.01, 0.001, 0].map((gainThreshold) => ({ maxDepth, minNumSamples, gainThreshold }))),
+    );
+    const rules = [3, 4, 5, 6, 7, 8, 9].flatMap((maxDepth) => [5, 10, 25, 50, 100, 200].map((minNumSamples) => ({ maxDepth, minNumSamples, gainThreshold: 0 })));
+    options.forestGrids = [1, 0.5].flatMap((featureFraction) => [25, 100].map((trees) => ({ ...DEFAULT_FOREST_GRID, trees, featureFraction, rules })));
+  }
 
   const log = (line: string) => process.stdout.write(`${line}\n`);
-  const result = await runTraining({ ...DEFAULT_TRAINING_OPTIONS, seed, treeGrid }, log);
+  const result = await runTraining(options, { log, workers: parsePositive('workers', values.workers, true) });
   const ranked = [...result.results].sort((a, b) => b.rocAucMean - a.rocAucMean);
   log(`candidates (${result.results.length}), best first:`);
-  for (const candidate of ranked.slice(0, 8)) log(`  ${candidate.rocAucMean.toFixed(4)} ± ${candidate.rocAucStd.toFixed(4)}  ${candidate.id}`);
-  for (const candidate of result.results.filter((r) => r.family !== 'decision-tree')) {
-    log(`  ${candidate.rocAucMean.toFixed(4)} ± ${candidate.rocAucStd.toFixed(4)}  ${candidate.id} (rank ${ranked.indexOf(candidate) + 1})`);
+  for (const candidate of ranked.slice(0, 8)) {
+    log(`  ${candidate.rocAucMean.toFixed(4)} ± ${candidate.rocAucStd.toFixed(4)}  Brier ${candidate.brier.toFixed(4)}  ${candidate.id}${candidate === result.chosen ? '  <- chosen' : ''}`);
   }
+  log('best of each family (selection rule within the family):');
+  for (const { best } of result.families) {
+    log(`  ${best.rocAucMean.toFixed(4)} ± ${best.rocAucStd.toFixed(4)}  Brier ${best.brier.toFixed(4)}  log loss ${best.logLoss.toFixed(4)}  ${best.id} (rank ${ranked.indexOf(best) + 1})`);
+  }
+  log(`calibration (cross-fitted on out-of-fold probabilities): ${result.calibrationScores.map((s) => `${s.method} log loss ${s.logLoss.toFixed(4)} Brier ${s.brier.toFixed(4)} ECE ${s.ece.toFixed(4)}`).join('; ')} -> ${result.calibration.method}`);
   const { test } = result;
   log(
-    `test split: ROC AUC ${test.rocAuc.toFixed(4)}, accuracy ${test.accuracy.toFixed(4)}, precision ${test.precision.toFixed(4)}, recall ${test.recall.toFixed(4)}, F1 ${test.f1.toFixed(4)}`,
+    `test split at threshold ${result.threshold.toFixed(4)}: ROC AUC ${test.rocAuc.toFixed(4)}, Brier ${test.brier.toFixed(4)}, log loss ${test.logLoss.toFixed(4)}, ECE ${test.ece.toFixed(4)}, accuracy ${test.accuracy.toFixed(4)}, precision ${test.precision.toFixed(4)}, recall ${test.recall.toFixed(4)}, F1 ${test.f1.toFixed(4)}`,
   );
-  log(`trained in ${result.seconds.toFixed(1)} s`);
+  for (const [split, costs] of Object.entries(result.costs)) {
+    log(
+      `expected cost per customer (${split}, cost ratio ${costs.costRatio}): served ${costs.served.cost.toFixed(4)}, best-F1 threshold ${costs.bestF1.threshold.toFixed(4)} ${costs.bestF1.cost.toFixed(4)}, flag everyone ${costs.flagEveryone.toFixed(4)}, flag no one ${costs.flagNoOne.toFixed(4)}`,
+    );
+  }
+  log(`trained in ${result.seconds.toFixed(1)} s (${Object.entries(result.timings).map(([family, seconds]) => `${family} ${seconds.toFixed(1)} s`).join(', ')})`);
   if (values['dry-run']) return 0;
 
   const { version, reasons } = await getNextVersion(values.registry, values.model, result.signature);
