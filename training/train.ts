@@ -5,6 +5,7 @@ import { DEFAULT_MODEL_NAME, getNextVersion, promoteVersion, publishVersion } fr
 import { CALIBRATION_RULE } from './calibration.ts';
 import { createCardFiles } from './card.ts';
 import { getPackageVersion } from './candidates.ts';
+import { compareWithRegistry } from './changes.ts';
 import { getDefaultWorkerCount } from './grower.ts';
 import { DEFAULT_FOREST_GRID, DEFAULT_TRAINING_OPTIONS, SELECTION_RULE, getThresholdRule, runTraining, type TrainingOptions, type TrainingResult } from './pipeline.ts';
 
@@ -19,7 +20,10 @@ Usage: npm run train -- [options]
   --grid wide        search wider tree and bagged-trees grids (slower; for exploration)
   --workers N        worker threads growing trees (default: one per core, ${getDefaultWorkerCount()} here); never changes the result
   --dry-run          train and report, publish nothing
-  --help`;
+  --help
+
+A retrain whose parameters (model, encoding, calibration, drift reference, threshold, signature) equal a
+published version's is reported as "unchanged <model> <version>" and not published again.`;
 
 function getGitState(): { gitCommit: string | null; gitDirty: boolean | null } {
   try {
@@ -87,6 +91,45 @@ export function createArtifactContents(result: TrainingResult, identity: { name:
   };
 }
 
+/** Where and how {@link publishTrainingResult} publishes. */
+export interface PublishOptions {
+  registry: string;
+  model: string;
+  promote?: string | undefined;
+  created?: string;
+}
+
+/**
+ * Publish a training run as the next version of `model`, or, when its parameters equal a published
+ * version's, publish nothing and say which version it reproduces. The history records what the new
+ * version changes against the latest one.
+ */
+export async function publishTrainingResult(
+  result: TrainingResult,
+  { registry, model, promote, created = new Date().toISOString() }: PublishOptions,
+  log: (line: string) => void,
+): Promise<{ outcome: 'published' | 'unchanged'; version: string; digest: string }> {
+  const { version, reasons } = await getNextVersion(registry, model, result.signature);
+  const contents = createArtifactContents(result, { name: model, version, created });
+  const comparison = await compareWithRegistry(registry, model, contents);
+  if (comparison.identical !== undefined) {
+    const { identical } = comparison;
+    log(`unchanged ${model} ${identical.version} (its parameters equal this run's; nothing published${promote === undefined ? '' : `, ${promote} not moved`})`);
+    log(`digest ${identical.digest}`);
+    return { outcome: 'unchanged', ...identical };
+  }
+  const changes = comparison.latest === undefined ? [] : [`changes from ${comparison.latest.version}: ${comparison.latest.changes.join(', ')}`];
+  const reason = [...reasons, ...changes].join('; ');
+  const { digest } = await publishVersion(registry, contents, { reason });
+  log(`published ${model} ${version} (${reason}) to ${registry}/${model}/${version}`);
+  log(`digest ${digest}`);
+  if (promote !== undefined) {
+    await promoteVersion(registry, model, promote, version, { reason: 'promoted by npm run train --promote' });
+    log(`${promote} -> ${version}`);
+  }
+  return { outcome: 'published', version, digest };
+}
+
 function parsePositive(name: string, text: string, integer: boolean): number {
   const value = Number(text);
   if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) throw new Error(`--${name} must be a positive ${integer ? 'integer' : 'number'}`);
@@ -146,16 +189,7 @@ async function main(): Promise<number> {
   }
   log(`trained in ${result.seconds.toFixed(1)} s (${Object.entries(result.timings).map(([family, seconds]) => `${family} ${seconds.toFixed(1)} s`).join(', ')})`);
   if (values['dry-run']) return 0;
-
-  const { version, reasons } = await getNextVersion(values.registry, values.model, result.signature);
-  const contents = createArtifactContents(result, { name: values.model, version, created: new Date().toISOString() });
-  const { digest } = await publishVersion(values.registry, contents, { reason: reasons.join('; ') });
-  log(`published ${values.model} ${version} (${reasons.join('; ')}) to ${values.registry}/${values.model}/${version}`);
-  log(`digest ${digest}`);
-  if (values.promote !== undefined) {
-    await promoteVersion(values.registry, values.model, values.promote, version, { reason: 'promoted by npm run train --promote' });
-    log(`${values.promote} -> ${version}`);
-  }
+  await publishTrainingResult(result, { registry: values.registry, model: values.model, promote: values.promote }, log);
   return 0;
 }
 
