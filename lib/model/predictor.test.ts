@@ -2,7 +2,15 @@ import { GaussianNB } from 'ml-naivebayes';
 import { describe, expect, it } from 'vitest';
 import { createGaussianNB } from '../../training/candidates.ts';
 import { CALIBRATION_FORMAT } from './calibration.ts';
-import { createPredictor, predictProbabilities, type BaggedTreesParameters, type DecisionTreeParameters, type GaussianNBParameters } from './predictor.ts';
+import {
+  MAX_COMPLETE_TREE_DEPTH,
+  createPredictor,
+  predictProbabilities,
+  type BaggedTreesParameters,
+  type DecisionTreeParameters,
+  type GaussianNBParameters,
+  type TreeNodes,
+} from './predictor.ts';
 import type { EncodingSpec } from './encoding.ts';
 
 const encoding: EncodingSpec = {
@@ -57,6 +65,47 @@ describe('bagged trees predictor', () => {
     const expected = single(first).map((p, i) => (p + single(second)[i]! + p) / 3);
     expect(Array.from(predictProbabilities(predictor, vectors, 4))).toEqual(Array.from(expected));
     expect(predictor.predictProbability(Float64Array.from([50, 7]), 0)).toBe((0.6 + 0.9 + 0.6) / 3);
+  });
+
+  /** A random tree over 3 features, leaves anywhere down to `maxDepth` (all there without `leafChance`), thresholds on a coarse grid so values tie them. */
+  function createRandomTree(maxDepth: number, leafChance: number, random: () => number): TreeNodes {
+    const nodes: TreeNodes = [];
+    const grow = (depth: number): number => {
+      const index = nodes.length;
+      if (depth === maxDepth || (depth > 0 && random() < leafChance)) {
+        const p = Math.round(random() * 8) / 8;
+        nodes.push({ distribution: [1 - p, p] });
+      } else {
+        const split = { feature: Math.floor(random() * 3), threshold: Math.round(random() * 10) / 2, left: -1, right: -1 };
+        nodes.push(split);
+        split.left = grow(depth + 1);
+        split.right = grow(depth + 1);
+      }
+      return index;
+    };
+    grow(0);
+    return nodes;
+  }
+
+  it('answers exactly the mean of its trees walked one by one, for shallow (complete-tree) and deep forests alike', () => {
+    let state = 1;
+    const random = () => ((state = (state * 48271) % 2147483647) / 2147483647);
+    const vectors = Float64Array.from({ length: 3 * 400 }, (_, i) => (i < 3 * 390 ? Math.round(random() * 12) / 2 : [Number.NaN, -Infinity, Infinity][i % 3]!));
+    for (const [treeCount, maxDepth, leafChance] of [
+      [7, 3, 0.3],
+      [50, 6, 0.3],
+      [9, MAX_COMPLETE_TREE_DEPTH, 0],
+      [5, MAX_COMPLETE_TREE_DEPTH + 1, 0],
+    ] as const) {
+      const trees = Array.from({ length: treeCount }, () => createRandomTree(maxDepth, leafChance, random));
+      const forest = createPredictor({ type: 'bagged-trees', classes, featureCount: 3, trees }, 'Yes');
+      const singles = trees.map((nodes) => createPredictor({ type: 'decision-tree', classes, featureCount: 3, nodes }, 'Yes'));
+      for (let offset = 0; offset < vectors.length; offset += 3) {
+        let sum = 0;
+        for (const single of singles) sum += single.predictProbability(vectors, offset);
+        expect(forest.predictProbability(vectors, offset)).toBe(sum / treeCount);
+      }
+    }
   });
 
   it('refuses a tree that points outside itself or reads a feature the vector does not have', () => {
