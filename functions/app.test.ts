@@ -210,7 +210,7 @@ describe('routing and errors', () => {
     expect((await app.request('/ready')).status).toBe(200);
   });
 
-  it('logs one JSON line per request with id, route, status, duration and model, never feature values', async () => {
+  it('logs one JSON line per request with id, route, status, duration, model and error code, never feature values', async () => {
     const { post, lines } = createTestApp();
     const response = await post(JSON.stringify({ instances: [{ ...customers[0], payment_method: 'Mailed check' }] }));
     expect(lines).toHaveLength(1);
@@ -219,6 +219,10 @@ describe('routing and errors', () => {
     expect(line.id).toBe(response.headers.get('x-request-id'));
     expect(line.durationMs).toBeGreaterThan(0);
     expect(lines[0]).not.toContain('Mailed check');
+    expect(line.error).toBeUndefined();
+    // A refused request's line names the error code.
+    await post('{"instances":[]}');
+    expect(JSON.parse(lines[1]!)).toMatchObject({ status: 422, error: 'validation_failed' });
   });
 });
 

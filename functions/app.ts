@@ -80,6 +80,7 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
       durationMs: Math.round(seconds * 1e6) / 1000,
       model: state.model?.version ?? null,
       instances: c.get('instances'),
+      error: c.get('error'),
     });
     // While draining, close after every answer so keep-alive clients move on.
     if (state.phase === 'draining') c.header('connection', 'close');
@@ -91,12 +92,16 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   app.route('/', createMetricsRoutes(options));
   app.route('/', createDocsRoutes(options));
 
-  const respond = (c: Context<AppEnv>, error: ApiError) => c.json(createErrorBody(error.code, error.message, error.details), error.status, error.headers);
+  const respond = (c: Context<AppEnv>, error: ApiError) => {
+    c.set('error', error.code);
+    return c.json(createErrorBody(error.code, error.message, error.details), error.status, error.headers);
+  };
   app.notFound((c) => respond(c, createNotFoundError()));
   app.onError((error, c) => {
     const apiError = toApiError(error);
     if (apiError !== undefined) return respond(c, apiError);
     logger.error('unhandled error', { id: c.get('requestId'), route: c.req.path, error: error.message, stack: error.stack ?? null });
+    c.set('error', 'internal_error');
     return c.json(createErrorBody('internal_error', `An unexpected error occurred; it is logged under request id ${c.get('requestId')}.`), 500);
   });
 

@@ -6,6 +6,8 @@ export interface AppEnv {
     requestId: string;
     /** Customers scored by this request, for its log line. */
     instances: number;
+    /** The error code of a failed request (e.g. validation_failed), for its log line. */
+    error: string;
   };
 }
 
