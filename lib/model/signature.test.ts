@@ -32,6 +32,13 @@ describe('instance schema from a signature', () => {
     expect(JSON.stringify(result.error!.issues)).not.toContain('SECRET-VALUE');
   });
 
+  it.each([-1, 0.5, 2, '1', true, null])('refuses the flag value %j with exactly one issue, and accepts 0 and 1', (value) => {
+    const result = schema.safeParse({ ...valid, senior_citizen: value });
+    expect(result.error!.issues.map((issue) => [issue.path.join('.'), issue.message])).toEqual([['senior_citizen', 'expected 0 or 1']]);
+    expect(schema.safeParse({ ...valid, senior_citizen: 0 }).success).toBe(true);
+    expect(schema.safeParse({ ...valid, senior_citizen: 1 }).success).toBe(true);
+  });
+
   it('applies lower bounds and says which inputs are missing', () => {
     const result = schema.safeParse({ senior_citizen: 0, tenure: -1, contract: 'One year' });
     expect(result.error!.issues.map((issue) => [issue.path.join('.'), issue.message])).toEqual([
