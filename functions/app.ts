@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { Admission } from './admission.ts';
@@ -23,6 +23,9 @@ export const ROUTE_METHODS: Record<string, string[]> = {
   '/docs': ['GET', 'HEAD'],
 };
 
+/** A request at least this slow gets a log line whatever the access log policy (but off). */
+const SLOW_REQUEST_SECONDS = 1;
+
 /** A client-supplied request id is kept when it is short and made of safe characters. */
 const REQUEST_ID = /^[\w\-=]{1,255}$/;
 
@@ -31,6 +34,8 @@ export interface AppOptions {
   state: ServingState;
   telemetry: Telemetry;
   logger: Logger;
+  /** Which requests get a log line (config.ts); every request always counts in the metrics. */
+  accessLog?: 'all' | 'errors' | 'off' | number;
   admission: Admission;
   maxBatchInstances: number;
   maxBodyBytes: number;
@@ -55,15 +60,20 @@ function toApiError(error: Error): ApiError | undefined {
  * client, still sending, reads the answer instead of a reset.
  */
 export function createApp(options: AppOptions): Hono<AppEnv> {
-  const { state, telemetry, logger } = options;
+  const { state, telemetry, logger, accessLog = 'all' } = options;
   const app = new Hono<AppEnv>();
+  // Request ids: this process's random prefix and a counter, unique without a random UUID per request.
+  const idPrefix = randomBytes(6).toString('hex');
+  let requests = 0;
+  const sampleShare = typeof accessLog === 'number' ? accessLog : accessLog === 'all' ? 1 : 0;
+  const logsErrors = accessLog !== 'off';
 
   // One middleware for request ids, timing, the log line and the metric sample: each extra async
   // layer costs every request a few promises.
   app.use(async (c, next) => {
     const started = performance.now();
     const given = c.req.header('x-request-id');
-    const id = given !== undefined && REQUEST_ID.test(given) ? given : randomUUID();
+    const id = given !== undefined && REQUEST_ID.test(given) ? given : `${idPrefix}-${(++requests).toString(36)}`;
     c.set('requestId', id);
     // Set before the handler runs, so the header goes into the response as it is built.
     c.header('x-request-id', id);
@@ -72,7 +82,8 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     const route = c.req.path in ROUTE_METHODS ? c.req.path : 'unmatched';
     const status = c.res.status;
     telemetry.recordRequest(c.req.method, route, status, seconds);
-    logger.info('request', {
+    const logged = (logsErrors && (status >= 400 || seconds >= SLOW_REQUEST_SECONDS)) || (sampleShare > 0 && (sampleShare === 1 || Math.random() < sampleShare));
+    if (logged) logger.info('request', {
       id,
       method: c.req.method,
       route,

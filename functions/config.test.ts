@@ -26,6 +26,14 @@ describe('readConfig', () => {
     expect(() => readConfig({ MAX_INFLIGHT_BODY_BYTES: '100000' }, '/r')).toThrow(/MAX_INFLIGHT_BODY_BYTES must be at least 1170286/);
   });
 
+  it('logs failed requests by default, and takes all, off or a share of successful requests', () => {
+    expect(readConfig({}, '/r').accessLog).toBe('errors');
+    expect(readConfig({ ACCESS_LOG: 'all' }, '/r').accessLog).toBe('all');
+    expect(readConfig({ ACCESS_LOG: '0.01' }, '/r').accessLog).toBe(0.01);
+    expect(() => readConfig({ ACCESS_LOG: 'some' }, '/r')).toThrow(/ACCESS_LOG must be all, errors, off, or a share/);
+    expect(() => readConfig({ ACCESS_LOG: '2' }, '/r')).toThrow(/ACCESS_LOG must be/);
+  });
+
   it('names every invalid variable at once', () => {
     expect(() => readConfig({ PORT: 'x', MAX_BUSY_MS: '0' }, '/r')).toThrow('PORT must be a number\nMAX_BUSY_MS must be >= 1');
   });

@@ -11,6 +11,8 @@ const VERSION_OR_ALIAS = /^(\d+\.\d+\.\d+(@sha256:[0-9a-f]{64})?|[a-z][a-z0-9-]*
 const integer = (name: string, min: number, max: number) =>
   z.coerce.number({ error: `${name} must be a number` }).int(`${name} must be a whole number`).min(min, `${name} must be >= ${min}`).max(max, `${name} must be <= ${max}`);
 
+const ACCESS_LOG_ERROR = 'ACCESS_LOG must be all, errors, off, or a share of successful requests to log between 0 and 1';
+
 const configSchema = z.object({
   PORT: integer('PORT', 0, 65535).default(8080),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -31,6 +33,9 @@ const configSchema = z.object({
   MAX_BATCH_INSTANCES: integer('MAX_BATCH_INSTANCES', 1, 100_000).default(1000),
   MAX_BODY_BYTES: integer('MAX_BODY_BYTES', 1024, 256 * 1024 * 1024).optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error'], { error: 'LOG_LEVEL must be debug, info, warn or error' }).default('info'),
+  ACCESS_LOG: z
+    .union([z.enum(['all', 'errors', 'off']), z.coerce.number().gt(0, ACCESS_LOG_ERROR).lte(1, ACCESS_LOG_ERROR)], { error: ACCESS_LOG_ERROR })
+    .default('errors'),
   DRAIN_TIMEOUT_MS: integer('DRAIN_TIMEOUT_MS', 0, 600_000).default(10_000),
   HEADERS_TIMEOUT_MS: integer('HEADERS_TIMEOUT_MS', 100, 600_000).default(5_000),
   REQUEST_TIMEOUT_MS: integer('REQUEST_TIMEOUT_MS', 100, 600_000).default(10_000),
@@ -76,6 +81,11 @@ export interface Config {
   maxBatchInstances: number;
   maxBodyBytes: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /**
+   * Which requests get a log line: `all`, `errors` (4xx, 5xx and requests slower than a second), `off`, or a
+   * share of successful requests logged besides the errors.
+   */
+  accessLog: 'all' | 'errors' | 'off' | number;
   drainTimeoutMs: number;
   /** Time a client has to send a request's headers, and the whole request (headers and body). */
   headersTimeoutMs: number;
@@ -143,6 +153,7 @@ export function readConfig(env: Record<string, string | undefined>, defaultRegis
     maxBatchInstances: values.MAX_BATCH_INSTANCES,
     maxBodyBytes,
     logLevel: values.LOG_LEVEL,
+    accessLog: values.ACCESS_LOG,
     drainTimeoutMs: values.DRAIN_TIMEOUT_MS,
     headersTimeoutMs: values.HEADERS_TIMEOUT_MS,
     requestTimeoutMs: values.REQUEST_TIMEOUT_MS,

@@ -96,6 +96,7 @@ export async function startServer(): Promise<void> {
     state,
     telemetry,
     logger: log,
+    accessLog: config.accessLog,
     admission,
     maxBatchInstances: config.maxBatchInstances,
     maxBodyBytes: config.maxBodyBytes,
@@ -181,27 +182,26 @@ export async function startServer(): Promise<void> {
     inFlight++;
     lastActivity = performance.now();
     exchanges.set(request.socket, { request, response });
+    // One listener per request, for the drain and for connections refused with 503.
     response.once('close', () => {
       inFlight--;
       lastActivity = performance.now();
+      if (response.statusCode === 503 && request.method === 'POST' && response.writableFinished && state.phase !== 'draining') holdConnection(request);
     });
-    // A keep-alive client refused with 503 would send its next request at once: 2,000 eager connections
-    // could then fill every turn of the event loop with refusals. Such a connection is not read from for
-    // the Retry-After it was told, once its request is read (an unread body is discarded first, so the
-    // client can read the answer).
-    if (request.method === 'POST') {
-      response.once('finish', () => {
-        if (response.statusCode !== 503 || state.phase === 'draining') return;
-        const hold = () => {
-          const socket = request.socket;
-          if (socket.destroyed) return;
-          socket.pause();
-          setTimeout(() => socket.resume(), RETRY_AFTER_MS).unref();
-        };
-        if (request.complete) hold();
-        else request.once('end', hold);
-      });
-    }
+  }
+  // A keep-alive client refused with 503 would send its next request at once: 2,000 eager connections could
+  // then fill every turn of the event loop with refusals. Such a connection is not read from for the
+  // Retry-After it was told, once its request is read (an unread body is discarded first, so the client can
+  // read the answer).
+  function holdConnection(request: IncomingMessage) {
+    const hold = () => {
+      const socket = request.socket;
+      if (socket.destroyed) return;
+      socket.pause();
+      setTimeout(() => socket.resume(), RETRY_AFTER_MS).unref();
+    };
+    if (request.complete) hold();
+    else request.once('end', hold);
   }
   // Expect: 100-continue: invite the body only when it would be accepted; otherwise the app answers at
   // once (413, 415, 503...) and the client never sends it.

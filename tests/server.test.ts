@@ -24,7 +24,7 @@ beforeAll(async () => {
   const production = await loadVersion(createDirectorySource('model-registry'), 'telco-churn', 'production');
   productionDigest = production.digest;
   productionVersion = production.manifest.version;
-  server = await startServer();
+  server = await startServer({ ACCESS_LOG: 'all' });
 });
 
 afterAll(async () => {
@@ -130,13 +130,29 @@ describe('the server process', () => {
     expect(metrics).toContain('process_resident_memory_bytes');
   });
 
-  it('logs one JSON line per request and never a feature value', async () => {
+  it('logs one JSON line per request with ACCESS_LOG=all, and never a feature value', async () => {
     const marker = 'Credit card (automatic)';
+    const before = server.lines.filter((line) => line.msg === 'request').length;
     await postPredict(server.url, [{ ...customers[0], payment_method: marker }]);
     await new Promise((done) => setTimeout(done, 50));
     const requests = server.lines.filter((line) => line.msg === 'request');
-    expect(requests.length).toBeGreaterThan(5);
+    expect(requests.length).toBe(before + 1);
+    expect(requests.at(-1)).toMatchObject({ route: '/predict', status: 200, instances: 1 });
     expect(JSON.stringify(server.lines)).not.toContain(marker);
+  });
+
+  it('logs only failed requests by default, each with its error code', async () => {
+    const quiet = await startServer();
+    try {
+      await postPredict(quiet.url, customers.slice(0, 2));
+      await postPredict(quiet.url, [{ tenure: -1 }]);
+      await fetch(`${quiet.url}/health`);
+      await new Promise((done) => setTimeout(done, 50));
+      const requests = quiet.lines.filter((line) => line.msg === 'request');
+      expect(requests).toEqual([expect.objectContaining({ route: '/predict', status: 422, error: 'validation_failed' })]);
+    } finally {
+      await quiet.stop();
+    }
   });
 });
 
