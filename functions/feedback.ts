@@ -80,7 +80,7 @@ export interface FeedbackOptions {
  * Prometheus, and the answer gives the batch's own figures.
  */
 export function createFeedbackRoutes({ state, telemetry, admission, maxBatchInstances, maxBodyBytes }: FeedbackOptions) {
-  const { validate, getModel } = createBatchValidation<FeedbackBody>({
+  const { validate } = createBatchValidation<FeedbackBody>({
     state,
     admission,
     maxBatchInstances,
@@ -90,7 +90,7 @@ export function createFeedbackRoutes({ state, telemetry, admission, maxBatchInst
   });
 
   return new Hono<AppEnv>().post('/feedback', validate, (c) => {
-    const model = getModel();
+    const model = c.get('model');
     const { instances, outcomes } = c.req.valid('json');
     // The schema admits exactly the signature's inputs, so each instance is an Instance.
     const probabilities = model.predict(instances as Instance[]);

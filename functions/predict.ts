@@ -40,7 +40,7 @@ export interface PredictOptions {
  * churn probability and decision per customer in request order.
  */
 export function createPredictRoutes({ state, telemetry, admission, maxBatchInstances, maxBodyBytes }: PredictOptions) {
-  const { validate, getModel } = createBatchValidation<BatchBody>({
+  const { validate } = createBatchValidation<BatchBody>({
     state,
     admission,
     maxBatchInstances,
@@ -56,7 +56,7 @@ export function createPredictRoutes({ state, telemetry, admission, maxBatchInsta
     '/predict',
     validate,
     (c) => {
-      const model = getModel();
+      const model = c.get('model');
       // The schema admits exactly the signature's inputs, so each instance is an Instance.
       const instances = c.req.valid('json').instances as Instance[];
       const probabilities = model.predict(instances);

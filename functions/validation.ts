@@ -1,9 +1,8 @@
-import { zValidator } from '@hono/zod-validator';
-import type { MiddlewareHandler } from 'hono';
-import { z } from 'zod';
+import type { Context, MiddlewareHandler } from 'hono';
+import type { z } from 'zod';
 import type { Admission } from './admission.ts';
 import { getDeclaredBodyBytes, readBodyText } from './batch.ts';
-import { createClientGoneError, createNotReadyError, createTooLargeError, createUnsupportedMediaTypeError, createValidationError, type ErrorDetail } from './errors.ts';
+import { createClientGoneError, createMalformedJsonError, createNotReadyError, createTooLargeError, createUnsupportedMediaTypeError, createValidationError, type ErrorDetail } from './errors.ts';
 import type { ServedModel } from './model.ts';
 import type { AppEnv, ServingState } from './state.ts';
 
@@ -43,12 +42,10 @@ export interface BatchValidationOptions<Body extends BatchBody> {
   onRejected?: (fields: string[], unseenCategories: string[]) => void;
 }
 
-/** What a route needs to validate its batch: the middleware and the model the body was checked against. */
+/** What a route needs to validate its batch (the model the body was checked against is `c.get('model')`). */
 export interface BatchValidation<Body extends BatchBody> {
   /** Readiness, media type and size from the headers, admission, a bounded read, then the served model's checks. */
   validate: MiddlewareHandler<AppEnv, string, BatchInput<Body>>;
-  /** The model whose signature validated the current body (set by `validate`). */
-  getModel(): ServedModel;
 }
 
 function getFieldName(path: PropertyKey[]): string {
@@ -71,46 +68,47 @@ export function createBatchValidation<Body extends BatchBody>({
   batchFields = ['instances'],
   onRejected = () => {},
 }: BatchValidationOptions<Body>): BatchValidation<Body> {
-  // The validator is built from the model's signature, so it is created once the model is loaded.
-  let validatorModel: ServedModel | undefined;
-  let validator: MiddlewareHandler<AppEnv, string, BatchInput<Body>> | undefined;
+  // Per served model: the category inputs, to tell an unseen category from a missing or mistyped field.
+  let categoriesModel: ServedModel | undefined;
+  let categories = new Set<string>();
 
-  const createValidator = (model: ServedModel): MiddlewareHandler<AppEnv, string, BatchInput<Body>> => {
-    const categories = new Set(model.manifest.signature.inputs.filter((input) => input.type === 'category').map((input) => input.name));
-    return zValidator(
-      'json',
-      // The body is checked by `checkBody` (customer by customer, stopping early), not by a whole-body schema.
-      z.custom<Body>(),
-      (result) => {
-        if (result.success) return;
-        const issues = result.error.issues;
-        const details: ErrorDetail[] = issues.map((issue) => ({ path: issue.path.join('.') || '(body)', message: issue.message }));
-        const fields = new Set(issues.map((issue) => getFieldName(issue.path)));
-        // An unseen category is a string outside the allowed values (not a missing or mistyped field).
-        const instances = (result.data as { instances?: unknown } | null)?.instances;
-        const isUnseen = (path: PropertyKey[]) =>
-          path[0] === 'instances' && path.length === 3 && categories.has(String(path[2])) && Array.isArray(instances) &&
-          typeof (instances[path[1] as number] as Record<string, unknown> | undefined)?.[String(path[2])] === 'string';
-        const unseen = new Set(issues.filter((issue) => isUnseen(issue.path)).map((issue) => String(issue.path[2])));
-        onRejected([...fields], [...unseen]);
-        throw createValidationError(details, { more: (result as { more?: boolean }).more === true });
-      },
-      {
-        validationFunction: (_schema, value) => {
-          for (const field of batchFields) {
-            const items = (value as Record<string, unknown> | null)?.[field];
-            if (Array.isArray(items) && items.length > maxBatchInstances) {
-              onRejected([field], []);
-              throw createTooLargeError(`A request may carry at most ${maxBatchInstances} customers.`, [
-                { path: field, message: `expected at most ${maxBatchInstances} ${field === 'instances' ? 'customers' : field}` },
-              ]);
-            }
-          }
-          const checked = checkBody(value, model);
-          return checked.ok ? { success: true as const, data: checked.body } : { success: false as const, error: checked.error, more: checked.more };
-        },
-      },
-    );
+  /** Parse and check the body read; answers 400, 413 or 422 and records why, or stores the validated body. */
+  const check = (c: Context<AppEnv, string, BatchInput<Body>>, text: string, model: ServedModel): void => {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw createMalformedJsonError();
+    }
+    for (const field of batchFields) {
+      const items = (value as Record<string, unknown> | null)?.[field];
+      if (Array.isArray(items) && items.length > maxBatchInstances) {
+        onRejected([field], []);
+        throw createTooLargeError(`A request may carry at most ${maxBatchInstances} customers.`, [
+          { path: field, message: `expected at most ${maxBatchInstances} ${field === 'instances' ? 'customers' : field}` },
+        ]);
+      }
+    }
+    const checked = checkBody(value, model);
+    if (checked.ok) {
+      c.req.addValidatedData('json', checked.body);
+      return;
+    }
+    if (categoriesModel !== model) {
+      categories = new Set(model.manifest.signature.inputs.filter((input) => input.type === 'category').map((input) => input.name));
+      categoriesModel = model;
+    }
+    const issues = checked.error.issues;
+    const details: ErrorDetail[] = issues.map((issue) => ({ path: issue.path.join('.') || '(body)', message: issue.message }));
+    const fields = new Set(issues.map((issue) => getFieldName(issue.path)));
+    // An unseen category is a string outside the allowed values (not a missing or mistyped field).
+    const instances = (value as { instances?: unknown } | null)?.instances;
+    const isUnseen = (path: PropertyKey[]) =>
+      path[0] === 'instances' && path.length === 3 && categories.has(String(path[2])) && Array.isArray(instances) &&
+      typeof (instances[path[1] as number] as Record<string, unknown> | undefined)?.[String(path[2])] === 'string';
+    const unseen = new Set(issues.filter((issue) => isUnseen(issue.path)).map((issue) => String(issue.path[2])));
+    onRejected([...fields], [...unseen]);
+    throw createValidationError(details, { more: checked.more });
   };
 
   // Headers are checked before anything is read or reserved; then the body is admitted against the
@@ -119,13 +117,9 @@ export function createBatchValidation<Body extends BatchBody>({
   const validate: MiddlewareHandler<AppEnv, string, BatchInput<Body>> = async (c, next) => {
     const model = state.model;
     if (model === undefined || state.phase === 'loading') throw createNotReadyError('The model is still loading.');
-    if (validatorModel !== model) {
-      validator = createValidator(model);
-      validatorModel = model;
-    }
     const release = admission.admit(checkBodyHeaders((name) => c.req.header(name), maxBodyBytes));
     try {
-      await readBodyText(c.req, maxBodyBytes);
+      const text = await readBodyText(c.req, maxBodyBytes);
       // Parsing, validating and scoring run in this turn of the event loop only if it has time left.
       const turn = admission.waitForTurn();
       try {
@@ -134,7 +128,9 @@ export function createBatchValidation<Body extends BatchBody>({
           // A client that gave up while its request waited is not worth the work.
           if (c.req.raw.signal.aborted) throw createClientGoneError();
         }
-        await validator!(c, next);
+        check(c, text, model);
+        c.set('model', model);
+        await next();
       } finally {
         admission.endWork();
       }
@@ -143,5 +139,5 @@ export function createBatchValidation<Body extends BatchBody>({
     }
   };
 
-  return { validate, getModel: () => validatorModel! };
+  return { validate };
 }
