@@ -1,9 +1,10 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Instance } from '../lib/model/signature.ts';
 import type { ShedReason } from './admission.ts';
 import { createDriftMonitor, type FeatureDrift } from './drift.ts';
 import type { ServedModel } from './model.ts';
 import { createQualityMonitor, type HealthQuality } from './quality.ts';
+import { observeInto, registerScrapedCounter, registerScrapedHistogram, type HistogramSeries } from './scraped.ts';
 import type { LoadPhases } from './state.ts';
 
 const PREDICT_ROUTE = '/predict';
@@ -89,18 +90,27 @@ export function createTelemetry({ collectProcessMetrics = true, isReady = () => 
       this.set(isReady() ? 1 : 0);
     },
   });
-  const requestDuration = new Histogram({
+  // Every request adds to these; prom-client's label hashing on each would cost several µs, so they are plain
+  // numbers turned into samples at scrape time.
+  const durations = new Map<string, { method: string; route: string; status: string; series: HistogramSeries }>();
+  registerScrapedHistogram<'method' | 'route' | 'status'>({
+    registry,
     name: 'http_request_duration_seconds',
     help: 'Time to answer an HTTP request, by method, route and status.',
-    labelNames: ['method', 'route', 'status'] as const,
     buckets: DURATION_BUCKETS_SECONDS,
-    registers: [registry],
+    collect(add) {
+      for (const { method, route, status, series } of durations.values()) add({ method, route, status }, series);
+    },
   });
-  const predictionsTotal = new Counter({
+  registerScrapedCounter<'outcome'>({
+    registry,
     name: 'churn_predictions_total',
     help: 'Customers scored, by predicted outcome at the served threshold.',
-    labelNames: ['outcome'] as const,
-    registers: [registry],
+    labelNames: ['outcome'],
+    collect(add) {
+      add({ outcome: 'churn' }, churn);
+      add({ outcome: 'no_churn' }, total - churn);
+    },
   });
   const validationErrors = new Counter({
     name: 'churn_validation_errors_total',
@@ -108,11 +118,17 @@ export function createTelemetry({ collectProcessMetrics = true, isReady = () => 
     labelNames: ['field'] as const,
     registers: [registry],
   });
-  const outOfRange = new Counter({
+  registerScrapedCounter<'feature' | 'side'>({
+    registry,
     name: 'churn_input_out_of_range_total',
     help: 'Accepted inputs outside the range seen in training, by feature and side.',
-    labelNames: ['feature', 'side'] as const,
-    registers: [registry],
+    labelNames: ['feature', 'side'],
+    collect(add) {
+      for (const range of ranges) {
+        if (range.below > 0) add({ feature: range.name, side: 'below' }, range.below);
+        if (range.above > 0) add({ feature: range.name, side: 'above' }, range.above);
+      }
+    },
   });
   const unseenCategory = new Counter({
     name: 'churn_input_unseen_category_total',
@@ -146,10 +162,7 @@ export function createTelemetry({ collectProcessMetrics = true, isReady = () => 
     registers: [registry],
   });
 
-  const durationChildren = new Map<string, ReturnType<typeof requestDuration.labels>>();
   const since = new Date().toISOString();
-  const churnOutcome = predictionsTotal.labels('churn');
-  const stayOutcome = predictionsTotal.labels('no_churn');
   const latencyBuckets = new Float64Array(BUCKET_COUNT);
   let predictRequests = 0;
   let maxSeconds = 0;
@@ -187,14 +200,13 @@ export function createTelemetry({ collectProcessMetrics = true, isReady = () => 
       );
     },
     recordRequest(method, route, status, seconds) {
-      // Label lookups hash their values on every call; the few combinations are resolved once.
       const key = `${method} ${route} ${status}`;
-      let child = durationChildren.get(key);
-      if (child === undefined) {
-        child = requestDuration.labels(method, route, String(status));
-        durationChildren.set(key, child);
+      let entry = durations.get(key);
+      if (entry === undefined) {
+        entry = { method, route, status: String(status), series: { counts: new Float64Array(DURATION_BUCKETS_SECONDS.length + 1), sum: 0, count: 0 } };
+        durations.set(key, entry);
       }
-      child.observe(seconds);
+      observeInto(entry.series, DURATION_BUCKETS_SECONDS, seconds);
       if (route === PREDICT_ROUTE && status === 200) {
         predictRequests++;
         latencyBuckets[getBucket(seconds)]!++;
@@ -206,8 +218,6 @@ export function createTelemetry({ collectProcessMetrics = true, isReady = () => 
       for (let i = 0; i < probabilities.length; i++) if (probabilities[i]! >= threshold) positives++;
       total += probabilities.length;
       churn += positives;
-      if (positives > 0) churnOutcome.inc(positives);
-      if (positives < probabilities.length) stayOutcome.inc(probabilities.length - positives);
       drift.count(instances);
       for (const range of ranges) {
         let below = 0;
@@ -219,14 +229,8 @@ export function createTelemetry({ collectProcessMetrics = true, isReady = () => 
             else if (value > range.max) above++;
           }
         }
-        if (below > 0) {
-          range.below += below;
-          outOfRange.labels(range.name, 'below').inc(below);
-        }
-        if (above > 0) {
-          range.above += above;
-          outOfRange.labels(range.name, 'above').inc(above);
-        }
+        range.below += below;
+        range.above += above;
       }
     },
     recordFeedback(probabilities, churned) {
