@@ -255,6 +255,20 @@ describe('health, readiness, metrics and docs', () => {
     expect(text).toContain(`churn_model_expected_metric{version="${model.version}",metric="accuracy"} ${model.manifest.metrics.test.accuracy}`);
   });
 
+  it('counts every request in a histogram whose series stay bounded, whatever method a client invents', async () => {
+    const { app, post } = createTestApp();
+    await post(JSON.stringify({ instances: customers.slice(0, 1) }));
+    for (const method of ['PROPFIND', 'BREW', 'X-ANYTHING']) await app.request('/predict', { method });
+    const text = await (await app.request('/metrics')).text();
+    expect(text).toMatch(/^http_request_duration_seconds_count\{method="POST",route="\/predict",status="200"\} 1$/m);
+    expect(text).toMatch(/^http_request_duration_seconds_count\{method="other",route="\/predict",status="405"\} 3$/m);
+    expect(text).not.toMatch(/PROPFIND|BREW|X-ANYTHING/);
+    // Buckets are cumulative and end at +Inf with the count.
+    const buckets = [...text.matchAll(/^http_request_duration_seconds_bucket\{le="([^"]+)",method="POST",route="\/predict",status="200"\} (\d+)$/gm)].map((m) => [m[1], Number(m[2])]);
+    expect(buckets.at(-1)).toEqual(['+Inf', 1]);
+    for (let i = 1; i < buckets.length; i++) expect(buckets[i]![1]).toBeGreaterThanOrEqual(buckets[i - 1]![1] as number);
+  });
+
   it('describes every route and field in /openapi.json and /docs, from the served signature', async () => {
     const { app } = createTestApp({ maxBatchInstances: 7 });
     const document = (await (await app.request('/openapi.json')).json()) as Record<string, any>;

@@ -50,8 +50,8 @@ const toBodyError = (error: unknown) => (error instanceof ApiError ? error : cre
  * counted while it streams and refused with 413 once past the limit (what is left is discarded by the
  * adapter after the answer). A body that ends early never becomes a 500.
  */
-export async function readBodyText(request: HonoRequest, maxBytes: number): Promise<string> {
-  if (getDeclaredBodyBytes((name) => request.header(name)) !== undefined) {
+export async function readBodyText(request: HonoRequest, maxBytes: number, declaredBytes = getDeclaredBodyBytes((name) => request.header(name))): Promise<string> {
+  if (declaredBytes !== undefined) {
     try {
       return await request.text();
     } catch (error) {

@@ -80,7 +80,7 @@ export interface FeedbackOptions {
  * Prometheus, and the answer gives the batch's own figures.
  */
 export function createFeedbackRoutes({ state, telemetry, admission, maxBatchInstances, maxBodyBytes }: FeedbackOptions) {
-  const { validate } = createBatchValidation<FeedbackBody>({
+  const validated = createBatchValidation<FeedbackBody>({
     state,
     admission,
     maxBatchInstances,
@@ -89,16 +89,17 @@ export function createFeedbackRoutes({ state, telemetry, admission, maxBatchInst
     batchFields: ['instances', 'outcomes'],
   });
 
-  return new Hono<AppEnv>().post('/feedback', validate, (c) => {
-    const model = c.get('model');
-    const { instances, outcomes } = c.req.valid('json');
-    // The schema admits exactly the signature's inputs, so each instance is an Instance.
-    const probabilities = model.predict(instances as Instance[]);
-    telemetry.recordFeedback(probabilities, outcomes);
-    // A batch is bounded by the instance limit, so its scores are counted exactly.
-    const batch = createQualityTally(model.threshold, { maxExactScores: Infinity });
-    for (let i = 0; i < probabilities.length; i++) batch.add(probabilities[i]!, outcomes[i]!);
-    c.set('instances', instances.length);
-    return c.json({ model: { name: model.name, version: model.version }, metrics: batch.getMetrics() });
-  });
+  return new Hono<AppEnv>().post(
+    '/feedback',
+    validated((c, { instances, outcomes }, model) => {
+      // The schema admits exactly the signature's inputs, so each instance is an Instance.
+      const probabilities = model.predict(instances as Instance[]);
+      telemetry.recordFeedback(probabilities, outcomes);
+      // A batch is bounded by the instance limit, so its scores are counted exactly.
+      const batch = createQualityTally(model.threshold, { maxExactScores: Infinity });
+      for (let i = 0; i < probabilities.length; i++) batch.add(probabilities[i]!, outcomes[i]!);
+      c.set('instances', instances.length);
+      return c.json({ model: { name: model.name, version: model.version }, metrics: batch.getMetrics() });
+    }),
+  );
 }

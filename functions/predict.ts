@@ -40,7 +40,7 @@ export interface PredictOptions {
  * churn probability and decision per customer in request order.
  */
 export function createPredictRoutes({ state, telemetry, admission, maxBatchInstances, maxBodyBytes }: PredictOptions) {
-  const { validate } = createBatchValidation<BatchBody>({
+  const validated = createBatchValidation<BatchBody>({
     state,
     admission,
     maxBatchInstances,
@@ -54,11 +54,9 @@ export function createPredictRoutes({ state, telemetry, admission, maxBatchInsta
 
   return new Hono<AppEnv>().post(
     '/predict',
-    validate,
-    (c) => {
-      const model = c.get('model');
+    validated((c, body, model) => {
       // The schema admits exactly the signature's inputs, so each instance is an Instance.
-      const instances = c.req.valid('json').instances as Instance[];
+      const instances = body.instances as Instance[];
       const probabilities = model.predict(instances);
       const threshold = model.threshold;
       const predictions = new Array<{ churn: boolean; probability: number }>(probabilities.length);
@@ -67,6 +65,6 @@ export function createPredictRoutes({ state, telemetry, admission, maxBatchInsta
       state.firstPredictSeconds ??= performance.now() / 1000;
       c.set('instances', instances.length);
       return c.json({ model: { name: model.name, version: model.version }, predictions });
-    },
+    }),
   );
 }

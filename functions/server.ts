@@ -209,7 +209,7 @@ export async function startServer(): Promise<void> {
     const path = (request.url ?? '').split('?', 1)[0]!;
     if (request.method !== 'POST' || !ROUTE_METHODS[path]?.includes('POST') || state.phase !== 'ready') return false;
     try {
-      return admission.wouldAdmit(checkBodyHeaders((name) => request.headers[name] as string | undefined, config.maxBodyBytes));
+      return admission.wouldAdmit(checkBodyHeaders((name) => request.headers[name] as string | undefined, config.maxBodyBytes).reserve);
     } catch {
       return false;
     }

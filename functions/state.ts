@@ -8,8 +8,6 @@ export interface AppEnv {
     instances: number;
     /** The error code of a failed request (e.g. validation_failed), for its log line. */
     error: string;
-    /** The served model a batch route validated the body against, for its handler. */
-    model: ServedModel;
   };
 }
 

@@ -8,6 +8,12 @@ import { observeInto, registerScrapedCounter, registerScrapedHistogram, type His
 import type { LoadPhases } from './state.ts';
 
 const PREDICT_ROUTE = '/predict';
+/**
+ * Small numbers for the routes and methods of the request-duration series' key. A method outside the list is
+ * labelled `other`: the method is the client's to choose, and a label must take a bounded set of values.
+ */
+const ROUTE_KEYS = new Map(['/predict', '/feedback', '/health', '/ready', '/metrics', '/openapi.json', '/docs', 'unmatched'].map((route, i) => [route, i + 1]));
+const METHOD_KEYS = new Map(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'].map((method, i) => [method, i + 1]));
 /** Node's client error codes kept as label values; any other is counted as `other` (bounded cardinality). */
 const CONNECTION_ERROR_CODES = new Set(['ERR_HTTP_REQUEST_TIMEOUT', 'ECONNRESET', 'HPE_HEADER_OVERFLOW', 'HPE_INVALID_METHOD', 'HPE_INVALID_URL', 'HPE_INVALID_HEADER_TOKEN', 'HPE_INVALID_CONTENT_LENGTH', 'HPE_UNEXPECTED_CONTENT_LENGTH', 'HPE_INVALID_CHUNK_SIZE', 'HPE_INVALID_VERSION', 'HPE_INVALID_CONSTANT', 'HPE_CLOSED_CONNECTION', 'HPE_INVALID_TRANSFER_ENCODING', 'HPE_INVALID_EOF_STATE']);
 
@@ -92,7 +98,7 @@ export function createTelemetry({ collectProcessMetrics = true, isReady = () => 
   });
   // Every request adds to these; prom-client's label hashing on each would cost several µs, so they are plain
   // numbers turned into samples at scrape time.
-  const durations = new Map<string, { method: string; route: string; status: string; series: HistogramSeries }>();
+  const durations = new Map<number, { method: string; route: string; status: string; series: HistogramSeries }>();
   registerScrapedHistogram<'method' | 'route' | 'status'>({
     registry,
     name: 'http_request_duration_seconds',
@@ -200,10 +206,12 @@ export function createTelemetry({ collectProcessMetrics = true, isReady = () => 
       );
     },
     recordRequest(method, route, status, seconds) {
-      const key = `${method} ${route} ${status}`;
+      // A number, not a string, as the key: no string is built per request.
+      const key = (ROUTE_KEYS.get(route) ?? 0) * 1e6 + status * 8 + (METHOD_KEYS.get(method) ?? 0);
       let entry = durations.get(key);
       if (entry === undefined) {
-        entry = { method, route, status: String(status), series: { counts: new Float64Array(DURATION_BUCKETS_SECONDS.length + 1), sum: 0, count: 0 } };
+        const methodLabel = METHOD_KEYS.has(method) ? method : 'other';
+        entry = { method: methodLabel, route, status: String(status), series: { counts: new Float64Array(DURATION_BUCKETS_SECONDS.length + 1), sum: 0, count: 0 } };
         durations.set(key, entry);
       }
       observeInto(entry.series, DURATION_BUCKETS_SECONDS, seconds);

@@ -1,4 +1,4 @@
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context } from 'hono';
 import type { z } from 'zod';
 import type { Admission } from './admission.ts';
 import { getDeclaredBodyBytes, readBodyText } from './batch.ts';
@@ -9,15 +9,15 @@ import type { AppEnv, ServingState } from './state.ts';
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i;
 
 /**
- * Check a body's headers before reading it: JSON media type (415) and declared size (413). Returns the bytes
- * to reserve for it: its Content-Length, or the whole limit when it is chunked. server.ts asks the same
- * question before it sends `100 Continue`.
+ * Check a body's headers before reading it: JSON media type (415) and declared size (413). Returns its declared
+ * size (undefined when it streams without a Content-Length) and the bytes to reserve for it: that size, or the
+ * whole limit. server.ts asks the same question before it sends `100 Continue`.
  */
-export function checkBodyHeaders(header: (name: string) => string | undefined, maxBodyBytes: number): number {
+export function checkBodyHeaders(header: (name: string) => string | undefined, maxBodyBytes: number): { declared: number | undefined; reserve: number } {
   if (!JSON_MEDIA_TYPE.test(header('content-type') ?? '')) throw createUnsupportedMediaTypeError();
   const declared = getDeclaredBodyBytes(header);
   if (declared !== undefined && declared > maxBodyBytes) throw createTooLargeError(`The request body exceeds ${maxBodyBytes} bytes.`);
-  return declared ?? maxBodyBytes;
+  return { declared, reserve: declared ?? maxBodyBytes };
 }
 
 /** A batch body: `instances` (customers) and, per route, arrays of the same length beside it. */
@@ -25,8 +25,6 @@ export type BatchBody = { instances: Record<string, unknown>[] };
 
 /** A body checked against the served model: the validated body, or the problems found before checking stopped. */
 export type BodyCheck<Body> = { ok: true; body: Body } | { ok: false; error: z.ZodError; more: boolean };
-
-type BatchInput<Body extends BatchBody> = { in: { json: Body }; out: { json: Body } };
 
 /** Options of {@link createBatchValidation}. */
 export interface BatchValidationOptions<Body extends BatchBody> {
@@ -42,11 +40,8 @@ export interface BatchValidationOptions<Body extends BatchBody> {
   onRejected?: (fields: string[], unseenCategories: string[]) => void;
 }
 
-/** What a route needs to validate its batch (the model the body was checked against is `c.get('model')`). */
-export interface BatchValidation<Body extends BatchBody> {
-  /** Readiness, media type and size from the headers, admission, a bounded read, then the served model's checks. */
-  validate: MiddlewareHandler<AppEnv, string, BatchInput<Body>>;
-}
+/** Answers a request whose body was checked against `model`. */
+export type BatchHandler<Body extends BatchBody> = (c: Context<AppEnv>, body: Body, model: ServedModel) => Response | Promise<Response>;
 
 function getFieldName(path: PropertyKey[]): string {
   if (path[0] === 'instances' && path.length >= 3) return String(path[2]);
@@ -57,7 +52,7 @@ function getFieldName(path: PropertyKey[]): string {
  * Create the request validation every batch route shares, so /predict and /feedback answer bad bodies
  * identically: 503 before the model is loaded or over a budget, 415 for a body not declared as JSON, 413 over
  * the byte or instance limit, 400 for malformed or incomplete JSON and 422 naming each field
- * (`instances.3.tenure`).
+ * (`instances.3.tenure`). It wraps the route's handler, which gets the checked body and the model.
  */
 export function createBatchValidation<Body extends BatchBody>({
   state,
@@ -67,13 +62,13 @@ export function createBatchValidation<Body extends BatchBody>({
   checkBody,
   batchFields = ['instances'],
   onRejected = () => {},
-}: BatchValidationOptions<Body>): BatchValidation<Body> {
+}: BatchValidationOptions<Body>): (handle: BatchHandler<Body>) => (c: Context<AppEnv>) => Promise<Response> {
   // Per served model: the category inputs, to tell an unseen category from a missing or mistyped field.
   let categoriesModel: ServedModel | undefined;
   let categories = new Set<string>();
 
-  /** Parse and check the body read; answers 400, 413 or 422 and records why, or stores the validated body. */
-  const check = (c: Context<AppEnv, string, BatchInput<Body>>, text: string, model: ServedModel): void => {
+  /** Parse and check the body read: the checked body, or a 400, 413 or 422 with why recorded. */
+  const check = (text: string, model: ServedModel): Body => {
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -90,10 +85,7 @@ export function createBatchValidation<Body extends BatchBody>({
       }
     }
     const checked = checkBody(value, model);
-    if (checked.ok) {
-      c.req.addValidatedData('json', checked.body);
-      return;
-    }
+    if (checked.ok) return checked.body;
     if (categoriesModel !== model) {
       categories = new Set(model.manifest.signature.inputs.filter((input) => input.type === 'category').map((input) => input.name));
       categoriesModel = model;
@@ -112,32 +104,32 @@ export function createBatchValidation<Body extends BatchBody>({
   };
 
   // Headers are checked before anything is read or reserved; then the body is admitted against the
-  // process's budgets, read (bounded, never a 5xx when the client gives up), and validated and scored
-  // when its turn of the event loop comes.
-  const validate: MiddlewareHandler<AppEnv, string, BatchInput<Body>> = async (c, next) => {
-    const model = state.model;
-    if (model === undefined || state.phase === 'loading') throw createNotReadyError('The model is still loading.');
-    const release = admission.admit(checkBodyHeaders((name) => c.req.header(name), maxBodyBytes));
-    try {
-      const text = await readBodyText(c.req, maxBodyBytes);
-      // Parsing, validating and scoring run in this turn of the event loop only if it has time left.
-      const turn = admission.waitForTurn();
+  // process's budgets, read (bounded, never a 5xx when the client gives up), and validated and answered
+  // when its turn of the event loop comes. One function, not a middleware and a handler: each Hono layer
+  // costs every request a dispatch and its promises.
+  return (handle: BatchHandler<Body>) =>
+    async (c: Context<AppEnv>): Promise<Response> => {
+      const model = state.model;
+      if (model === undefined || state.phase === 'loading') throw createNotReadyError('The model is still loading.');
+      const { declared, reserve } = checkBodyHeaders((name) => c.req.header(name), maxBodyBytes);
+      const release = admission.admit(reserve);
       try {
-        if (turn !== undefined) {
-          await turn;
-          // A client that gave up while its request waited is not worth the work.
-          if (c.req.raw.signal.aborted) throw createClientGoneError();
+        const text = await readBodyText(c.req, maxBodyBytes, declared);
+        // Parsing, validating and scoring run in this turn of the event loop only if it has time left.
+        const turn = admission.waitForTurn();
+        try {
+          if (turn !== undefined) {
+            await turn;
+            // A client that gave up while its request waited is not worth the work.
+            if (c.req.raw.signal.aborted) throw createClientGoneError();
+          }
+          return await handle(c, check(text, model), model);
+        } finally {
+          admission.endWork();
         }
-        check(c, text, model);
-        c.set('model', model);
-        await next();
       } finally {
-        admission.endWork();
+        release();
       }
-    } finally {
-      release();
-    }
-  };
+    };
 
-  return { validate };
 }

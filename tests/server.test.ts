@@ -132,12 +132,15 @@ describe('the server process', () => {
 
   it('logs one JSON line per request with ACCESS_LOG=all, and never a feature value', async () => {
     const marker = 'Credit card (automatic)';
-    const before = server.lines.filter((line) => line.msg === 'request').length;
-    await postPredict(server.url, [{ ...customers[0], payment_method: marker }]);
+    const response = await fetch(`${server.url}/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'a-test-of-the-log-line' },
+      body: JSON.stringify({ instances: [{ ...customers[0], payment_method: marker }] }),
+    });
+    expect(response.headers.get('x-request-id')).toBe('a-test-of-the-log-line');
     await new Promise((done) => setTimeout(done, 50));
-    const requests = server.lines.filter((line) => line.msg === 'request');
-    expect(requests.length).toBe(before + 1);
-    expect(requests.at(-1)).toMatchObject({ route: '/predict', status: 200, instances: 1 });
+    const lines = server.lines.filter((line) => line.msg === 'request' && line.id === 'a-test-of-the-log-line');
+    expect(lines).toEqual([expect.objectContaining({ route: '/predict', status: 200, instances: 1 })]);
     expect(JSON.stringify(server.lines)).not.toContain(marker);
   });
 
