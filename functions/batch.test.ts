@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { createInstanceSchema } from '../lib/model/signature.ts';
+import { createInstanceCheck, createInstanceSchema } from '../lib/model/signature.ts';
 import { TEST_SIGNATURE } from '../tests/fixtures.ts';
 import { readDataset } from '../training/dataset.ts';
 import { MAX_ERROR_DETAILS, getDeclaredBodyBytes, validateBatch } from './batch.ts';
 
-const schema = createInstanceSchema(TEST_SIGNATURE);
+const schema = { instanceSchema: createInstanceSchema(TEST_SIGNATURE), checkInstance: createInstanceCheck(TEST_SIGNATURE) };
 const customers = (await readDataset('training/data/telco-churn.csv')).instances.slice(0, 50);
 
 describe('validateBatch', () => {
@@ -27,7 +27,7 @@ describe('validateBatch', () => {
     expect(result.error.issues).toHaveLength(MAX_ERROR_DETAILS);
     expect(result.more).toBe(true);
     // 19 problems each: the sixth customer takes the count past 100, and checking stops there.
-    expect(looked).toEqual([0, 1, 2, 3, 4, 5]);
+    expect([...new Set(looked)]).toEqual([0, 1, 2, 3, 4, 5]);
   });
 
   it('says there are no more problems when it found them all', () => {

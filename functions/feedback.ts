@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { Instance } from '../lib/model/signature.ts';
 import type { Admission } from './admission.ts';
-import { MAX_ERROR_DETAILS, validateBatch } from './batch.ts';
+import { MAX_ERROR_DETAILS, validateBatch, type InstanceValidator } from './batch.ts';
 import type { ServedModel } from './model.ts';
 import { createQualityTally } from './quality.ts';
 import type { AppEnv, ServingState } from './state.ts';
@@ -28,8 +28,8 @@ type FeedbackBody = BatchBody & { outcomes: boolean[] };
  * Check a /feedback body: the customers as /predict checks them (one by one, stopping early), then the outcomes,
  * one boolean per customer. Stops once more than `maxIssues` problems are known, like `validateBatch`.
  */
-export function checkFeedbackBody(body: unknown, instanceSchema: z.ZodObject, { maxIssues = MAX_ERROR_DETAILS } = {}): BodyCheck<FeedbackBody> {
-  const batch = validateBatch(body, instanceSchema, { maxIssues });
+export function checkFeedbackBody(body: unknown, validator: InstanceValidator, { maxIssues = MAX_ERROR_DETAILS } = {}): BodyCheck<FeedbackBody> {
+  const batch = validateBatch(body, validator, { maxIssues });
   // A body that is not an object is refused as a whole.
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return batch as BodyCheck<FeedbackBody>;
   const issues: z.core.$ZodIssue[] = batch.ok ? [] : [...batch.error.issues];
@@ -85,7 +85,7 @@ export function createFeedbackRoutes({ state, telemetry, admission, maxBatchInst
     admission,
     maxBatchInstances,
     maxBodyBytes,
-    checkBody: (body, model) => checkFeedbackBody(body, model.instanceSchema),
+    checkBody: (body, model) => checkFeedbackBody(body, model),
     batchFields: ['instances', 'outcomes'],
   });
 

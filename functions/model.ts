@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { createArtifactPredictor, type Manifest } from '../lib/model/artifact.ts';
 import { createEncoder } from '../lib/model/encoding.ts';
 import type { DriftReference } from '../lib/model/reference.ts';
-import { createInstanceSchema, type Instance } from '../lib/model/signature.ts';
+import { createInstanceCheck, createInstanceSchema, type Instance, type InstanceCheck } from '../lib/model/signature.ts';
 import { loadTrustedVersion } from '../lib/registry/load.ts';
 import type { LoadPhases } from './state.ts';
 
@@ -23,6 +23,8 @@ export interface ServedModel {
   reference: DriftReference | undefined;
   /** The zod schema of one customer, built from the version's signature. */
   instanceSchema: z.ZodObject;
+  /** The fast path of the same validation (lib/model/signature.ts). */
+  checkInstance: InstanceCheck;
   /** P(churn) for each instance, in order. */
   predict(instances: Instance[]): Float64Array;
 }
@@ -52,6 +54,7 @@ export async function loadServedModel({ registry, name, version, ...options }: M
   // Parameters, then the version's calibration when it has one: the same scorer training and the gate use.
   const predictor = createArtifactPredictor(artifact);
   const instanceSchema = createInstanceSchema(manifest.signature);
+  const checkInstance = createInstanceCheck(manifest.signature);
   const width = encoding.columns.length;
   let vectors = new Float64Array(width * 16);
   return {
@@ -65,6 +68,7 @@ export async function loadServedModel({ registry, name, version, ...options }: M
     threshold: manifest.threshold,
     reference: artifact.reference,
     instanceSchema,
+    checkInstance,
     predict(instances) {
       // One reused buffer: predict is synchronous, so no two calls share it at once.
       if (vectors.length < instances.length * width) vectors = new Float64Array(instances.length * width);

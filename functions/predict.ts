@@ -46,7 +46,7 @@ export function createPredictRoutes({ state, telemetry, admission, maxBatchInsta
     maxBatchInstances,
     maxBodyBytes,
     checkBody: (body, model) => {
-      const batch = validateBatch(body, model.instanceSchema);
+      const batch = validateBatch(body, model);
       return batch.ok ? { ok: true, body: { instances: batch.instances } } : batch;
     },
     onRejected: (fields, unseenCategories) => telemetry.recordValidationErrors(fields, unseenCategories),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createInstanceSchema, getBreakingChanges, type Signature } from './signature.ts';
+import { createInstanceCheck, createInstanceSchema, getBreakingChanges, type Signature } from './signature.ts';
 
 const signature: Signature = {
   inputs: [
@@ -74,5 +74,43 @@ describe('breaking changes between signatures', () => {
       { input: 'total_charges', reason: 'no longer accepts null' },
       { input: 'gender', reason: 'required input added' },
     ]);
+  });
+});
+
+describe('the fast instance check', () => {
+  it('accepts exactly what the zod schema accepts, with the same copy, on generated customers', () => {
+    const full: Signature = {
+      inputs: [
+        ...signature.inputs,
+        { name: 'monthly_charges', type: 'number', minimum: 0, nullable: false, observed: { min: 18, max: 119 }, description: '' },
+      ],
+      output: signature.output,
+    };
+    const schema = createInstanceSchema(full);
+    const check = createInstanceCheck(full);
+    const base = { senior_citizen: 1, tenure: 3, contract: 'One year', total_charges: 12.5, monthly_charges: 20.25 };
+    const oddValues = [undefined, null, 0, -0, 1, 2, -1, 0.5, 1.5, 72, 2 ** 53, -(2 ** 53), Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NaN, '1', '', 'One year', 'one year', true, false, [], [1], {}, { value: 1 }];
+    let seed = 20261202;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    let accepted = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const candidate: Record<string, unknown> = { ...base };
+      // Change zero to three inputs, sometimes add an unknown field, sometimes drop one.
+      for (let k = Math.floor(random() * 4); k > 0; k--) candidate[full.inputs[Math.floor(random() * full.inputs.length)]!.name] = oddValues[Math.floor(random() * oddValues.length)];
+      if (random() < 0.2) candidate.customer_id = 'x';
+      if (random() < 0.1) delete candidate[full.inputs[Math.floor(random() * full.inputs.length)]!.name];
+      const expected = schema.safeParse(candidate);
+      const actual = check(candidate);
+      expect(actual !== undefined, JSON.stringify(candidate)).toBe(expected.success);
+      if (expected.success) {
+        accepted++;
+        expect(actual).toEqual(expected.data);
+        expect(Object.keys(actual!)).toEqual(Object.keys(expected.data));
+      }
+    }
+    // Both outcomes are exercised.
+    expect(accepted).toBeGreaterThan(2000);
+    expect(accepted).toBeLessThan(18_000);
+    for (const notAnObject of [null, 3, 'x', [], [base]]) expect(check(notAnObject)).toBeUndefined();
   });
 });

@@ -93,6 +93,53 @@ export function createInstanceSchema(signature: Signature): z.ZodObject {
   return z.object(shape);
 }
 
+/** Checks one instance: its validated copy (the signature's inputs only, in order), or undefined. */
+export type InstanceCheck = (value: unknown) => Instance | undefined;
+
+const FLAG = 0;
+const INTEGER = 1;
+const NUMBER = 2;
+const CATEGORY = 3;
+
+/**
+ * Create the fast path of instance validation: it accepts exactly what {@link createInstanceSchema} accepts and
+ * returns the same copy, with a few comparisons per input and no issue objects, so a valid customer costs a
+ * fraction of a zod parse (tested against the schema on generated customers). When it answers undefined, the
+ * zod schema says what is wrong.
+ */
+export function createInstanceCheck(signature: Signature): InstanceCheck {
+  const count = signature.inputs.length;
+  const names = signature.inputs.map((input) => input.name);
+  const kinds = Int8Array.from(signature.inputs, (input) => ({ flag: FLAG, integer: INTEGER, number: NUMBER, category: CATEGORY })[input.type]);
+  const minimums = Float64Array.from(signature.inputs, (input) => (input.type === 'integer' || input.type === 'number' ? input.minimum : 0));
+  const nullable = signature.inputs.map((input) => input.type === 'number' && input.nullable);
+  const values = signature.inputs.map((input) => new Set<unknown>(input.type === 'category' ? input.values : []));
+  return (value) => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+    const source = value as Record<string, unknown>;
+    const instance: Instance = {};
+    for (let i = 0; i < count; i++) {
+      const name = names[i]!;
+      const input = source[name];
+      switch (kinds[i]) {
+        case FLAG:
+          if (input !== 0 && input !== 1) return undefined;
+          break;
+        case INTEGER:
+          if (typeof input !== 'number' || !Number.isSafeInteger(input) || input < minimums[i]!) return undefined;
+          break;
+        case NUMBER:
+          if (input === null ? !nullable[i] : typeof input !== 'number' || !Number.isFinite(input) || input < minimums[i]!) return undefined;
+          break;
+        default:
+          if (typeof input !== 'string' || !values[i]!.has(input)) return undefined;
+      }
+      instance[name] = input as Instance[string];
+    }
+    return instance;
+  };
+}
+
 /** A reason why a newer signature would reject requests the older one accepted. */
 export interface BreakingChange {
   input: string;
