@@ -1,4 +1,5 @@
 import { createAdaptorServer } from '@hono/node-server';
+import { z } from 'zod';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Server as NetServer, type AddressInfo } from 'node:net';
 import { totalmem } from 'node:os';
@@ -64,6 +65,9 @@ function exit(code: number): never {
 
 /** Read the environment, listen, load and verify the model, and serve until SIGTERM or SIGINT. */
 export async function startServer(): Promise<void> {
+  // zod compiles each object schema into code with new Function on its first parse: tens of milliseconds of a
+  // cold start here, for schemas a request parses only when a customer fails the fast check (signature.ts).
+  z.config({ jitless: true });
   const containerMemoryBytes = getContainerMemoryBytes();
   let config: Config;
   try {
