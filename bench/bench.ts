@@ -10,7 +10,8 @@
 //     in it, unlike requests per second;
 //   - cold starts alternate the same way; RSS is read once every load has run.
 // wrk is pinned to the load core. Results land in bench/results/latest.md and latest.json.
-// Run: npm run bench [-- --quick] [-- --rounds N --seconds S] [-- --no-peer] [-- --no-floor]
+// Run: npm run bench [-- --quick] [-- --rounds N --seconds S] [-- --no-peer] [-- --no-floor] [-- --also-version 1.0.0]
+// (--also-version adds this service serving another committed version, e.g. the previous model, to compare models.)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
@@ -29,6 +30,7 @@ const { values: options } = parseArgs({
     rounds: { type: 'string' },
     seconds: { type: 'string' },
     'cold-starts': { type: 'string' },
+    'also-version': { type: 'string' },
   },
 });
 const ROUNDS = Number(options.rounds ?? (options.quick ? 4 : 12));
@@ -49,7 +51,7 @@ const median = (values: number[]) => {
 };
 
 interface ServerSpec {
-  id: 'bare' | 'floor' | 'service' | 'fastapi';
+  id: 'bare' | 'floor' | 'service' | 'other-version' | 'fastapi';
   label: string;
   command: (port: number) => string[];
   env: Record<string, string>;
@@ -63,6 +65,14 @@ const SERVERS: ServerSpec[] = [
   { id: 'service', label: 'this service (dist/main.cjs)', command: () => [node, ...SERVER_NODE_FLAGS, 'dist/main.cjs'], env: { LOG_LEVEL: 'info' } },
   { id: 'fastapi', label: 'FastAPI + scikit-learn (peer)', command: (port) => ['bench/fastapi/run.sh', String(port)], env: {} },
 ];
+if (options['also-version'] !== undefined) {
+  SERVERS.splice(3, 0, {
+    id: 'other-version',
+    label: `this service serving ${options['also-version']}`,
+    command: () => [node, ...SERVER_NODE_FLAGS, 'dist/main.cjs'],
+    env: { LOG_LEVEL: 'info', MODEL_VERSION: options['also-version'] },
+  });
+}
 
 let logFd: number | undefined;
 
@@ -273,10 +283,15 @@ async function main(): Promise<void> {
   const coldVsBare = spreadOf(coldRatios('service'));
   const rssVsBare = rss.get('service')! / rss.get('bare')!;
   const serviceVsPeer = hasPeer ? spreadOf(ratiosTo('fastapi', 'service', METRICS.find((metric) => metric.key === 'requestsPerSecond')!)) : undefined;
-  const ratioRows = METRICS.map((metric) => `| ${metric.label} | ${fmtSpread(serviceVsBare[metric.key]!, 2, '×')} |`);
-  ratioRows.push(`| cold start | ${fmtSpread(coldVsBare, 2, '×')} |`);
-  ratioRows.push(`| RSS after every load | ${rssVsBare.toFixed(2)}× |`);
-  if (serviceVsPeer !== undefined) ratioRows.push(`| single-customer requests/s vs FastAPI | ${fmtSpread(serviceVsPeer, 1, '×')} |`);
+  const ratioRows = METRICS.map((metric) => `| ${metric.label}, ÷ bare | ${fmtSpread(serviceVsBare[metric.key]!, 2, '×')} |`);
+  ratioRows.push(`| cold start, ÷ bare | ${fmtSpread(coldVsBare, 2, '×')} |`);
+  ratioRows.push(`| RSS after every load, ÷ bare | ${rssVsBare.toFixed(2)}× |`);
+  if (serviceVsPeer !== undefined) ratioRows.push(`| single-customer requests/s, ÷ FastAPI | ${fmtSpread(serviceVsPeer, 1, '×')} |`);
+  const otherVersion = servers.some((spec) => spec.id === 'other-version');
+  const serviceVsOther = otherVersion ? Object.fromEntries(METRICS.map((metric) => [metric.key, spreadOf(ratiosTo('other-version', 'service', metric))])) : undefined;
+  if (serviceVsOther !== undefined) {
+    for (const metric of METRICS) ratioRows.push(`| ${metric.label}, ÷ serving ${options['also-version']} | ${fmtSpread(serviceVsOther[metric.key]!, 2, '×')} |`);
+  }
 
   const targets: [string, boolean, string][] = [
     ['server CPU per single-customer request ≤ 2.0× bare', serviceVsBare.cpuPerRequest!.median <= 2, `${serviceVsBare.cpuPerRequest!.median.toFixed(2)}×`],
@@ -300,7 +315,7 @@ async function main(): Promise<void> {
     `|---|${servers.map(() => '---').join('|')}|`,
     ...absoluteRows,
     '',
-    '| this service ÷ bare node:http, per round | median (lowest–highest) |',
+    '| this service, ratio taken round by round | median (lowest–highest) |',
     '|---|---|',
     ...ratioRows,
     '',
@@ -325,6 +340,7 @@ async function main(): Promise<void> {
         serviceVsBare,
         coldVsBare,
         serviceVsPeer,
+        serviceVsOther,
         targets,
       },
       null,
