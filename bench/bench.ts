@@ -11,13 +11,17 @@
 //   - cold starts alternate the same way; RSS is read once every load has run.
 // wrk is pinned to the load core. Results land in bench/results/latest.md and latest.json.
 // Run: npm run bench [-- --quick] [-- --rounds N --seconds S] [-- --no-peer] [-- --no-floor] [-- --also-version 1.0.0]
-// (--also-version adds this service serving another committed version, e.g. the previous model, to compare models.)
+//                    [-- --also-env ACCESS_LOG=all ...] [-- --also-dist ../before/dist]
+// (--also-version adds this service serving another committed version, e.g. the previous model, to compare models;
+// each --also-env adds this service with one more setting, e.g. another access-log policy; --also-dist adds another
+// build of it, e.g. of an earlier commit, to measure a change. Each variant is measured
+// in the same rounds and the service is divided by it round by round.)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readDataset } from '../training/dataset.ts';
 import { SERVER_NODE_FLAGS, readCpuSeconds, readRssBytes } from './spawn.ts';
@@ -31,6 +35,8 @@ const { values: options } = parseArgs({
     seconds: { type: 'string' },
     'cold-starts': { type: 'string' },
     'also-version': { type: 'string' },
+    'also-env': { type: 'string', multiple: true, default: [] },
+    'also-dist': { type: 'string' },
   },
 });
 const ROUNDS = Number(options.rounds ?? (options.quick ? 4 : 12));
@@ -51,7 +57,8 @@ const median = (values: number[]) => {
 };
 
 interface ServerSpec {
-  id: 'bare' | 'floor' | 'service' | 'other-version' | 'fastapi';
+  /** bare, floor, service, fastapi, or variant-N (the service with other settings). */
+  id: string;
   label: string;
   command: (port: number) => string[];
   env: Record<string, string>;
@@ -65,14 +72,23 @@ const SERVERS: ServerSpec[] = [
   { id: 'service', label: 'this service (dist/main.cjs)', command: () => [node, ...SERVER_NODE_FLAGS, 'dist/main.cjs'], env: { LOG_LEVEL: 'info' } },
   { id: 'fastapi', label: 'FastAPI + scikit-learn (peer)', command: (port) => ['bench/fastapi/run.sh', String(port)], env: {} },
 ];
-if (options['also-version'] !== undefined) {
-  SERVERS.splice(3, 0, {
-    id: 'other-version',
-    label: `this service serving ${options['also-version']}`,
-    command: () => [node, ...SERVER_NODE_FLAGS, 'dist/main.cjs'],
-    env: { LOG_LEVEL: 'info', MODEL_VERSION: options['also-version'] },
-  });
-}
+/** The service with other settings, measured beside it: another model version, another access-log policy. */
+const VARIANTS: { label: string; env: Record<string, string>; dist?: string }[] = [
+  ...(options['also-version'] === undefined ? [] : [{ label: `serving ${options['also-version']}`, env: { MODEL_VERSION: options['also-version'] } }]),
+  ...options['also-env'].map((setting) => {
+    const [key, ...value] = setting.split('=');
+    if (key === undefined || value.length === 0) throw new Error(`--also-env takes KEY=VALUE, not ${setting}`);
+    return { label: `with ${setting}`, env: { [key]: value.join('=') } };
+  }),
+  // Another build serves this checkout's registry, so only the code differs.
+  ...(options['also-dist'] === undefined ? [] : [{ label: `built in ${options['also-dist']}`, env: { MODEL_REGISTRY: resolve('model-registry') }, dist: options['also-dist'] }]),
+];
+SERVERS.splice(3, 0, ...VARIANTS.map(({ label, env, dist = 'dist' }, i) => ({
+  id: `variant-${i}`,
+  label: `this service ${label}`,
+  command: () => [node, ...SERVER_NODE_FLAGS, join(dist, 'main.cjs')],
+  env: { LOG_LEVEL: 'info', ...env },
+})));
 
 let logFd: number | undefined;
 
@@ -287,10 +303,12 @@ async function main(): Promise<void> {
   ratioRows.push(`| cold start, ÷ bare | ${fmtSpread(coldVsBare, 2, '×')} |`);
   ratioRows.push(`| RSS after every load, ÷ bare | ${rssVsBare.toFixed(2)}× |`);
   if (serviceVsPeer !== undefined) ratioRows.push(`| single-customer requests/s, ÷ FastAPI | ${fmtSpread(serviceVsPeer, 1, '×')} |`);
-  const otherVersion = servers.some((spec) => spec.id === 'other-version');
-  const serviceVsOther = otherVersion ? Object.fromEntries(METRICS.map((metric) => [metric.key, spreadOf(ratiosTo('other-version', 'service', metric))])) : undefined;
-  if (serviceVsOther !== undefined) {
-    for (const metric of METRICS) ratioRows.push(`| ${metric.label}, ÷ serving ${options['also-version']} | ${fmtSpread(serviceVsOther[metric.key]!, 2, '×')} |`);
+  const serviceVsVariants = VARIANTS.map(({ label }, i) => ({
+    label,
+    ratios: Object.fromEntries(METRICS.map((metric) => [metric.key, spreadOf(ratiosTo(`variant-${i}`, 'service', metric))])),
+  }));
+  for (const { label, ratios } of serviceVsVariants) {
+    for (const metric of METRICS) ratioRows.push(`| ${metric.label}, ÷ this service ${label} | ${fmtSpread(ratios[metric.key]!, 2, '×')} |`);
   }
 
   const targets: [string, boolean, string][] = [
@@ -340,7 +358,7 @@ async function main(): Promise<void> {
         serviceVsBare,
         coldVsBare,
         serviceVsPeer,
-        serviceVsOther,
+        serviceVsVariants,
         targets,
       },
       null,
