@@ -212,6 +212,8 @@ refuse "an upper-case image repository" "/image/repository" --set image.reposito
 refuse "a malformed model.digest" "/model/digest" --set model.digest=sha256:abc
 refuse "maxScale below minScale" "is below minScale" --set knative.autoscaling.minScale=5 --set knative.autoscaling.maxScale=2
 refuse "a stableRevision of another service" "is not a revision of" --set rollout.stableRevision=other-m1-0-0-aaaaaaaa
+refuse "server.accessLog=0 (log errors with 'errors')" "/server/accessLog" --set server.accessLog=0
+refuse "server.accessLog=sometimes" "/server/accessLog" --set server.accessLog=sometimes
 refuse "drainTimeoutMs beyond the grace period" "terminationGracePeriodSeconds" --set server.drainTimeoutMs=40000
 refuse "extraEnv NODE_OPTIONS (the chart derives it)" "/server/extraEnv/0/name" \
   --set server.extraEnv[0].name=NODE_OPTIONS --set-string server.extraEnv[0].value=--max-old-space-size=4096

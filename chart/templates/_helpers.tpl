@@ -174,6 +174,8 @@ ports other than the serving port); a plain Deployment needs both spelled out.
       value: {{ .Values.server.maxBatchInstances | int | quote }}
     - name: LOG_LEVEL
       value: {{ .Values.server.logLevel | quote }}
+    - name: ACCESS_LOG
+      value: {{ .Values.server.accessLog | toString | quote }}
     - name: DRAIN_TIMEOUT_MS
       value: {{ .Values.server.drainTimeoutMs | int | quote }}
     # The V8 heap gets half the memory limit; request bodies, connections and the runtime need the rest.
