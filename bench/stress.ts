@@ -5,7 +5,7 @@
 // artillery is bench/'s own dependency, installed here on first use (bench/bench-dependencies.ts).
 // Run: npm run stress [-- --no-build] [-- --target http://127.0.0.1:8080 (skips build, start and stop)]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, createWriteStream, openSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -13,6 +13,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { installBenchDependencies } from './bench-dependencies.ts';
+import { readLogTail, startServer, stopServer, type SpawnedServer } from './spawn.ts';
 
 /** The artillery scenario: phases, request mix and ensure checks. */
 const SCENARIO_PATH = 'bench/stress.yml';
@@ -28,60 +29,10 @@ const REQUEST_NAMES = ['predict-single', 'predict-batch', 'health'];
 const READY_TIMEOUT_MS = 30_000;
 /** How long artillery may run: the phases last 95 s, plus its start and the report. */
 const ARTILLERY_TIMEOUT_MS = 150_000;
-/** How long the server may drain after SIGTERM (its own DRAIN_TIMEOUT_MS defaults to 10 s). */
-const STOP_TIMEOUT_MS = 15_000;
 
 const METRICS_PREFIX = 'plugins.metrics-by-endpoint';
 const out = (line = '') => process.stdout.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
-
-/** A server process started for the run; `exited` resolves with its exit code or signal name. */
-interface StartedServer {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<number | string>;
-}
-
-/** The last `count` lines of the server's log, for a failure message. */
-async function readServerLogTail(count = 20): Promise<string> {
-  const text = await readFile(SERVER_LOG_PATH, 'utf8').catch(() => '');
-  return text.trimEnd().split('\n').slice(-count).join('\n');
-}
-
-/**
- * Spawn the built server on a free port and resolve once it logs the port it listens on. Its output
- * goes to a file, as a container runtime writes it: a pipe read by this process would cost CPU that
- * the server and artillery share (the server logs every request at info).
- */
-async function startServer(): Promise<StartedServer> {
-  await mkdir(dirname(SERVER_LOG_PATH), { recursive: true });
-  const logFd = openSync(SERVER_LOG_PATH, 'w');
-  const child = spawn(process.execPath, ['--max-semi-space-size=8', 'dist/main.cjs'], {
-    // LOG_LEVEL info at least: the port is read from the 'listening' line.
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
-    stdio: ['ignore', logFd, logFd],
-  });
-  closeSync(logFd);
-  let exitedWith: number | string | undefined;
-  const exited = new Promise<number | string>((resolve) =>
-    child.once('exit', (code, signal) => {
-      exitedWith = code ?? signal ?? 'unknown';
-      resolve(exitedWith);
-    }),
-  );
-  const deadline = performance.now() + READY_TIMEOUT_MS;
-  while (performance.now() < deadline) {
-    if (exitedWith !== undefined) throw new Error(`the server exited (${exitedWith}) before listening:\n${await readServerLogTail()}`);
-    for (const line of (await readFile(SERVER_LOG_PATH, 'utf8')).split('\n')) {
-      if (!line.includes('"listening"')) continue;
-      const { msg, port } = JSON.parse(line) as { msg?: unknown; port?: unknown };
-      if (msg === 'listening' && typeof port === 'number') return { child, url: `http://127.0.0.1:${port}`, exited };
-    }
-    await sleep(20);
-  }
-  child.kill('SIGKILL');
-  throw new Error(`the server did not log its port within ${READY_TIMEOUT_MS} ms:\n${await readServerLogTail()}`);
-}
 
 /** Resolve once GET /ready answers 200; throws past READY_TIMEOUT_MS or when `isDead` says the server is gone. */
 async function waitUntilReady(url: string, isDead: () => boolean): Promise<void> {
@@ -100,15 +51,6 @@ async function waitUntilReady(url: string, isDead: () => boolean): Promise<void>
     await sleep(100);
   }
   throw new Error(`${url}/ready did not answer 200 within ${READY_TIMEOUT_MS} ms (last: ${last})`);
-}
-
-/** SIGTERM the server and resolve with its exit code, or the signal that ended it (SIGKILL after STOP_TIMEOUT_MS). */
-async function stopServer(server: StartedServer): Promise<number | string> {
-  if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGTERM');
-  const timer = setTimeout(() => server.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-  const code = await server.exited;
-  clearTimeout(timer);
-  return code;
 }
 
 /** The artillery CLI script of bench/node_modules, run with this Node (24) rather than whichever `node` is on PATH. */
@@ -231,7 +173,7 @@ async function main(): Promise<number> {
   process.chdir(join(dirname(fileURLToPath(import.meta.url)), '..'));
   out(`artillery: ${await installBenchDependencies('bench', out)}`);
 
-  let server: StartedServer | undefined;
+  let server: SpawnedServer | undefined;
   let serverDied = false;
   let target = options.target?.replace(/\/+$/, '');
   if (target === undefined) {
@@ -239,7 +181,9 @@ async function main(): Promise<number> {
       out('building the server (node build.ts)');
       if (spawnSync(process.execPath, ['build.ts'], { stdio: 'inherit' }).status !== 0) throw new Error('build failed');
     }
-    server = await startServer();
+    // The image's Node flags; its log goes to a file, as a container runtime writes it: a pipe read by this
+    // process would cost CPU that the server and artillery share.
+    server = await startServer({ logPath: SERVER_LOG_PATH });
     void server.exited.then(() => {
       serverDied = true;
     });
@@ -265,7 +209,7 @@ async function main(): Promise<number> {
       const diedDuringRun = serverDied;
       serverCode = await stopServer(server);
       if (diedDuringRun) {
-        out(`the server died during the run (${serverCode}); the end of ${SERVER_LOG_PATH}:\n${await readServerLogTail()}`);
+        out(`the server died during the run (${serverCode}); the end of ${SERVER_LOG_PATH}:\n${await readLogTail(SERVER_LOG_PATH)}`);
         serverCode = `${serverCode} before SIGTERM`;
       }
     }
