@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Hono, type Context } from 'hono';
-import { HTTPException } from 'hono/http-exception';
 import type { Admission } from './admission.ts';
 import { createDocsRoutes } from './docs.ts';
 import { createFeedbackRoutes } from './feedback.ts';
-import { ApiError, createErrorBody, createMalformedJsonError, createMethodNotAllowedError, createNotFoundError, createTooLargeError } from './errors.ts';
+import { ApiError, createErrorBody, createMethodNotAllowedError, createNotFoundError } from './errors.ts';
 import { createHealthRoutes, type ProcessStats } from './health.ts';
 import type { Logger } from './logger.ts';
 import { createMetricsRoutes } from './metrics.ts';
@@ -40,16 +39,6 @@ export interface AppOptions {
   maxBatchInstances: number;
   maxBodyBytes: number;
   getProcessStats: () => ProcessStats;
-}
-
-function toApiError(error: Error): ApiError | undefined {
-  if (error instanceof ApiError) return error;
-  if (error instanceof HTTPException) {
-    // Hono's JSON validator throws 400 for a body JSON.parse refuses.
-    if (error.status === 400) return createMalformedJsonError();
-    if (error.status === 413) return createTooLargeError('The request body is too large.');
-  }
-  return undefined;
 }
 
 /**
@@ -109,8 +98,7 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   };
   app.notFound((c) => respond(c, createNotFoundError()));
   app.onError((error, c) => {
-    const apiError = toApiError(error);
-    if (apiError !== undefined) return respond(c, apiError);
+    if (error instanceof ApiError) return respond(c, error);
     logger.error('unhandled error', { id: c.get('requestId'), route: c.req.path, error: error.message, stack: error.stack ?? null });
     c.set('error', 'internal_error');
     return c.json(createErrorBody('internal_error', `An unexpected error occurred; it is logged under request id ${c.get('requestId')}.`), 500);

@@ -56,7 +56,7 @@ export function getDeclaredBodyBytes(header: (name: string) => string | undefine
 const toBodyError = (error: unknown) => (error instanceof ApiError ? error : createIncompleteBodyError());
 
 /**
- * Read a request body as text, at most `maxBytes`, and leave it where `c.req.json()` finds it. A body with
+ * Read a request body as text, at most `maxBytes`. A body with
  * a Content-Length (already checked against the limit) takes the adapter's direct read; any other is
  * counted while it streams and refused with 413 once past the limit (what is left is discarded by the
  * adapter after the answer). A body that ends early never becomes a 500.
@@ -87,8 +87,5 @@ export async function readBodyText(request: HonoRequest, maxBytes: number, decla
       reader.releaseLock();
     }
   }
-  const text = Buffer.concat(chunks).toString('utf8');
-  // Hono caches bodies as promises (its BodyCache type says the resolved value); c.req.json() reads this one.
-  (request.bodyCache as Record<string, unknown>).text = Promise.resolve(text);
-  return text;
+  return Buffer.concat(chunks).toString('utf8');
 }
