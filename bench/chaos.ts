@@ -18,7 +18,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { readDataset } from '../training/dataset.ts';
-import { readCpuSeconds, readRssBytes, startServer, stopServer, type SpawnedServer } from './spawn.ts';
+import { readCpuSeconds, readRequestDurations, readRssBytes, startServer, stopServer, type SpawnedServer } from './spawn.ts';
 
 /** The chart's memory limit (chart/values.yaml resources.limits.memory): what the worst case must stay under. */
 const MEMORY_LIMIT_BYTES = 256 * 1024 * 1024;
@@ -96,9 +96,7 @@ const statusOf = (raw: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(raw)?.[1] ??
 async function readCountedStatuses(server: SpawnedServer): Promise<Record<string, number>> {
   const text = (await send(server.port, { path: '/metrics' })).body;
   const counts: Record<string, number> = {};
-  for (const match of text.matchAll(/^http_request_duration_seconds_count\{method="([^"]+)",route="([^"]+)",status="(\d+)"\} (\d+)/gm)) {
-    counts[`${match[1]} ${match[2]} ${match[3]}`] = Number(match[4]);
-  }
+  for (const sample of readRequestDurations(text)) if (sample.le === undefined) counts[`${sample.method} ${sample.route} ${sample.status}`] = sample.value;
   return counts;
 }
 
@@ -111,6 +109,8 @@ function countLogged(server: SpawnedServer, pattern: RegExp): number {
 async function checkNo5xx(scenario: string, server: SpawnedServer): Promise<Check[]> {
   const counts = await readCountedStatuses(server);
   const fives = Object.entries(counts).filter(([key]) => / 5\d\d$/.test(key) && !key.endsWith(' 503'));
+  // No request counted at all would mean /metrics was not read, not that nothing failed.
+  if (Object.keys(counts).length === 0) fives.push(['no request counted in /metrics', 0]);
   const unhandled = String(countLogged(server, /"unhandled error"/));
   return [
     { scenario, check: '5xx other than 503 in /metrics', measured: fives.length === 0 ? 'none' : fives.map(([k, v]) => `${k}: ${v}`).join(', '), threshold: 'none', passed: fives.length === 0 },

@@ -93,3 +93,22 @@ export function readCpuSeconds(pid: number): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
 }
+
+/** One sample of the service's `http_request_duration_seconds` histogram; `le` is undefined for its `_count`. */
+export interface RequestDurationSample {
+  method: string;
+  route: string;
+  status: string;
+  le: number | undefined;
+  value: number;
+}
+
+/** The request-duration samples of a /metrics text, whatever the order of their labels. */
+export function readRequestDurations(metricsText: string): RequestDurationSample[] {
+  const samples: RequestDurationSample[] = [];
+  for (const [, kind, labelText, value] of metricsText.matchAll(/^http_request_duration_seconds_(bucket|count)\{([^}]*)\} (\S+)$/gm)) {
+    const labels = Object.fromEntries([...labelText!.matchAll(/(\w+)="([^"]*)"/g)].map(([, name, text]) => [name, text]));
+    samples.push({ method: labels.method!, route: labels.route!, status: labels.status!, le: kind === 'bucket' ? Number(labels.le) : undefined, value: Number(value) });
+  }
+  return samples;
+}

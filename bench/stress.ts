@@ -17,7 +17,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { installBenchDependencies } from './bench-dependencies.ts';
-import { readLogTail, startServer, stopServer, type SpawnedServer } from './spawn.ts';
+import { readLogTail, readRequestDurations, startServer, stopServer, type SpawnedServer } from './spawn.ts';
 
 /** The artillery scenario: phases, request mix and ensure checks. */
 const SCENARIO_PATH = 'bench/stress.yml';
@@ -199,12 +199,11 @@ async function scrapeServer(target: string): Promise<ServerView> {
   if (response.status !== 200) throw new Error(`${target}/metrics answered ${response.status}`);
   const text = await response.text();
   const buckets = new Map<string, Map<number, number>>();
-  for (const [, labels, value] of text.matchAll(/^http_request_duration_seconds_bucket\{([^}]*)\} (\S+)$/gm)) {
-    const label = (name: string) => new RegExp(`(?:^|,)${name}="([^"]*)"`).exec(labels!)?.[1];
-    if (label('status') !== '200') continue;
-    const key = `${label('method')} ${label('route')}`;
+  for (const { method, route, status, le, value } of readRequestDurations(text)) {
+    if (status !== '200' || le === undefined) continue;
+    const key = `${method} ${route}`;
     if (!buckets.has(key)) buckets.set(key, new Map());
-    buckets.get(key)!.set(Number(label('le')), Number(value));
+    buckets.get(key)!.set(le, value);
   }
   const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
   return { buckets, loopDelayP99Seconds: gauge('nodejs_eventloop_lag_p99_seconds'), loopDelayMaxSeconds: gauge('nodejs_eventloop_lag_max_seconds') };
