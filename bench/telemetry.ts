@@ -2,18 +2,15 @@
 // as 1.0.0 is served (no drift reference) and once with a reference computed from the training data, in
 // alternating rounds, and prints the least CPU time per request of each over the rounds (the round least disturbed
 // by other processes) and their difference: for the whole handler
-// path through `app.request()` (validation, scoring, telemetry, JSON answer, log line; no socket), and for the
+// path through `app.request()` (validation, scoring, telemetry, JSON answer, the default access log; no socket), and for the
 // scoring and telemetry step alone. Then the cost of recording one /feedback customer and of one /metrics scrape.
 // Pinned to one core by the npm script so rounds are comparable.
 // Run: npm run bench:telemetry [-- --requests N --rounds R]
 import { parseArgs } from 'node:util';
 import { computeDriftReference } from '../lib/model/reference.ts';
-import { createAdmission } from '../functions/admission.ts';
-import { createApp } from '../functions/app.ts';
-import { createLogger } from '../functions/logger.ts';
 import { loadServedModel, type ServedModel } from '../functions/model.ts';
-import { createServingState } from '../functions/state.ts';
 import { createTelemetry } from '../functions/telemetry.ts';
+import { createAppForTest } from '../tests/test-app.ts';
 import { readDataset } from '../training/dataset.ts';
 
 const { values } = parseArgs({ options: { requests: { type: 'string', default: '100000' }, rounds: { type: 'string', default: '11' } } });
@@ -32,21 +29,8 @@ const cpuMicroseconds = () => {
 
 /** CPU microseconds per POST /predict of `batchSize` customers through the whole app, without a socket. */
 async function measureRequests(model: ServedModel, batchSize: number, requests: number): Promise<number> {
-  const state = createServingState();
-  const telemetry = createTelemetry({ collectProcessMetrics: false });
-  state.model = model;
-  state.phase = 'ready';
-  telemetry.setModel(model, 0);
-  const app = createApp({
-    state,
-    telemetry,
-    logger: createLogger({ write: () => {} }),
-    // Budgets this sequential loop never reaches: admission's bookkeeping is measured, never a refusal.
-    admission: createAdmission({ maxInflightRequests: 100, maxInflightBodyBytes: 64 * 1024 * 1024, maxBusyMs: 60_000 }),
-    maxBatchInstances: 1000,
-    maxBodyBytes: 1024 * 1024,
-    getProcessStats: () => ({ uptimeSeconds: 0, rssBytes: 0, heapTotalBytes: 0, heapUsedBytes: 0, externalBytes: 0, node: '' }),
-  });
+  // The server's default access log (errors only): valid requests write no line, so none piles up in `lines`.
+  const { app } = createAppForTest({ model, maxBatchInstances: 1000, maxBodyBytes: 1024 * 1024, accessLog: 'errors' });
   const bodies = Array.from({ length: 16 }, (_, i) => JSON.stringify({ instances: instances.slice(i * batchSize, (i + 1) * batchSize) }));
   const started = cpuMicroseconds();
   for (let r = 0; r < requests; r++) {

@@ -1,5 +1,5 @@
 import { createAdmission, type Admission } from '../functions/admission.ts';
-import { createApp } from '../functions/app.ts';
+import { createApp, type AppOptions } from '../functions/app.ts';
 import { createLogger } from '../functions/logger.ts';
 import type { ServedModel } from '../functions/model.ts';
 import { createServingState, type ServingState } from '../functions/state.ts';
@@ -12,6 +12,8 @@ export interface AppForTestOptions {
   maxBodyBytes?: number;
   /** Admission control; by default budgets no test reaches. */
   admission?: Admission | undefined;
+  /** Which requests get a log line; every request by default, so tests can read them. */
+  accessLog?: AppOptions['accessLog'];
 }
 
 /**
@@ -23,6 +25,7 @@ export function createAppForTest({
   maxBatchInstances = 5,
   maxBodyBytes = 64 * 1024,
   admission = createAdmission({ maxInflightRequests: 100, maxInflightBodyBytes: 16 * 1024 * 1024, maxBusyMs: 60_000 }),
+  accessLog = 'all',
 }: AppForTestOptions) {
   const state: ServingState = createServingState();
   const telemetry: Telemetry = createTelemetry({ collectProcessMetrics: false, isReady: () => state.phase === 'ready' });
@@ -36,6 +39,7 @@ export function createAppForTest({
     state,
     telemetry,
     logger: createLogger({ write: (chunk) => lines.push(chunk), maxBufferBytes: 0 }),
+    accessLog,
     admission,
     maxBatchInstances,
     maxBodyBytes,
