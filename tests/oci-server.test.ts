@@ -7,6 +7,7 @@ import { pushVersion } from '../lib/registry/oci-transfer.ts';
 import { publishVersion } from '../lib/registry/registry.ts';
 import { createTestContents } from './fixtures.ts';
 import { publishAbsentVersion } from './absent-version.ts';
+import { startCuttingProxy } from './cutting-proxy.ts';
 import { findOciTools, pushWithCiScript, runOras, startRegistry, type RunningRegistry } from './oci-registry.ts';
 import { spawnServer, startServer } from './server-process.ts';
 import { getClosedPort } from './static-server.ts';
@@ -86,6 +87,35 @@ describe.skipIf(tools === undefined)('the server pulling its model from an OCI r
     expect(lines.find((line) => line.msg.startsWith('model load failed'))?.error).toBe(
       `oci://127.0.0.1:${port}/models/${name}:${absent.version}: unreachable at http://127.0.0.1:${port}/v2/models/${name}/manifests/${absent.version} after 4 attempts (connect ECONNREFUSED 127.0.0.1:${port})`,
     );
+  });
+
+  it('downloads a blob again when the connection drops in the middle of it, and serves the verified version', async () => {
+    const proxy = await startCuttingProxy(registry.host, { pattern: /^GET \/v2\/\S+\/blobs\/sha256:/, afterBytes: 600, cutCount: 2 });
+    try {
+      const server = await startServer(env({ MODEL_REGISTRY: `oci://${proxy.host}/models`, MODEL_VERSION: `${absent.version}@${absent.ociDigest}`, MODEL_DIGEST: absent.digest }));
+      try {
+        // Blobs download in parallel, so requests already under way when the second cut came may be cut too.
+        expect(proxy.cuts()).toBeGreaterThanOrEqual(2);
+        const answer = await fetch(`${server.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(customer) });
+        expect(answer.status).toBe(200);
+        expect(((await answer.json()) as { model: unknown }).model).toEqual({ name, version: absent.version });
+      } finally {
+        expect(await server.stop()).toBe(0);
+      }
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it('gives up on a registry that keeps dropping a download, exiting 1 and saying so', async () => {
+    const proxy = await startCuttingProxy(registry.host, { pattern: /^GET \/v2\/\S+\/blobs\/sha256:/, afterBytes: 600, cutCount: 1000 });
+    try {
+      const { exited, lines } = spawnServer(env({ MODEL_REGISTRY: `oci://${proxy.host}/models`, MODEL_VERSION: `${absent.version}@${absent.ociDigest}`, MODEL_DIGEST: absent.digest }));
+      expect(await exited).toBe(1);
+      expect(lines.find((line) => line.msg.startsWith('model load failed'))?.error).toMatch(/^[\w.-]+: connection lost while downloading, 4 attempts \(other side closed\)$/);
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it('reads the registry’s credentials from DOCKER_CONFIG', async () => {

@@ -91,6 +91,21 @@ describe('reading a download within a budget', () => {
     }
   });
 
+  it('gives back the bytes of a read the connection cut, so reading it again counts them once', async () => {
+    // 256 KiB announced, 128 KiB sent, then the connection drops.
+    const server = await serve((response) => {
+      response.writeHead(200, { 'content-length': String(256 * 1024) });
+      response.write(Buffer.alloc(128 * 1024), () => response.destroy());
+    });
+    try {
+      const budget = createByteBudget(MiB);
+      await expect(readBody(await fetch(server.url), { what: 'blob', budget })).rejects.toThrow(TypeError);
+      expect(budget.getRemainingBytes()).toBe(MiB);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('refuses a body of another size or digest than its descriptor says', async () => {
     const server = await serve((response) => response.end('tampered'));
     try {

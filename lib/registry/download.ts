@@ -8,6 +8,8 @@ export interface ByteBudget {
   getRemainingBytes(): number;
   /** Take `bytes`, or throw a RegistryError naming `what` and the limit when there are not that many left. */
   take(bytes: number, what: string): void;
+  /** Give back bytes taken by a read that failed, so that reading it again does not count them twice. */
+  giveBack(bytes: number): void;
 }
 
 /** Create a budget of `limitBytes`. */
@@ -21,6 +23,9 @@ export function createByteBudget(limitBytes: number): ByteBudget {
         throw new RegistryError(what, `passes the download limit of ${formatBytes(limitBytes)}; stopped reading`);
       }
       remaining -= bytes;
+    },
+    giveBack(bytes) {
+      remaining = Math.min(limitBytes, remaining + bytes);
     },
   };
 }
@@ -46,7 +51,8 @@ export interface ReadBodyOptions {
 /**
  * Read a response body into memory, hashing and counting while it streams: a Content-Length over
  * the budget or different from `expectedSize` is refused before the first byte is read, and reading
- * stops as soon as the budget or `expectedSize` is passed. The digest is checked at the end.
+ * stops as soon as the budget or `expectedSize` is passed. The digest is checked at the end. A read that fails
+ * gives its bytes back to the budget (a download read again after a dropped connection counts once).
  */
 export async function readBody(response: Response, { what, budget, expectedSize, expectedDigest }: ReadBodyOptions): Promise<Uint8Array> {
   const declared = response.headers.get('content-length');
@@ -70,6 +76,7 @@ export async function readBody(response: Response, { what, budget, expectedSize,
   let received = 0;
   if (response.body !== null) {
     const reader = response.body.getReader();
+    let taken = 0;
     try {
       for (;;) {
         const { done, value } = await reader.read();
@@ -79,10 +86,12 @@ export async function readBody(response: Response, { what, budget, expectedSize,
           throw new RegistryError(what, `is longer than the ${expectedSize} bytes expected; stopped reading`);
         }
         budget.take(value.byteLength, what);
+        taken += value.byteLength;
         hash.update(value);
         chunks.push(value);
       }
     } catch (error) {
+      budget.giveBack(taken);
       await reader.cancel().catch(() => undefined);
       throw error;
     }

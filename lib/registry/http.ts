@@ -93,6 +93,25 @@ export async function fetchWithRetries(url: URL, what: string, options: FetchOpt
   throw new RegistryError(what, `unreachable at ${url.href} after ${attempts} attempt${attempts === 1 ? '' : 's'} (${lastProblem})`);
 }
 
+/**
+ * Run a download, a fetch and the read of its body, again when the connection fails while the body streams (a
+ * reset, a registry restarted mid-download, the attempt's timeout): {@link fetchWithRetries} retries what fails up
+ * to the answer's headers, this what fails after them, with the same bound and back-off. A refusal (a
+ * RegistryError: status, size, digest, byte limit) is final.
+ */
+export async function retryDownload<T>(what: string, options: RetryOptions, download: () => Promise<T>): Promise<T> {
+  const { retries, backoffMs } = { ...DEFAULTS, ...options };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await download();
+    } catch (error) {
+      if (error instanceof RegistryError) throw error;
+      if (attempt >= retries) throw new RegistryError(what, `connection lost while downloading, ${attempt + 1} attempts (${describeFailure(error)})`);
+      await sleep(backoffMs * 2 ** attempt);
+    }
+  }
+}
+
 /** Error bodies are read this far at the most. */
 const MAX_ERROR_BODY_BYTES = 8192;
 

@@ -2,7 +2,7 @@ import { computeDigest } from '../model/artifact.ts';
 import { createByteBudget, readBody, type ByteBudget } from './download.ts';
 import type { Credentials } from './docker-config.ts';
 import { RegistryError } from './errors.ts';
-import { fetchWithRetries, type FetchOptions, type RetryOptions } from './http.ts';
+import { fetchWithRetries, retryDownload, type FetchOptions, type RetryOptions } from './http.ts';
 
 /** The manifest media type `oras push` writes (OCI image manifest, used for artifacts since image-spec 1.1). */
 export const OCI_MANIFEST_MEDIA_TYPE = 'application/vnd.oci.image.manifest.v1+json';
@@ -192,16 +192,23 @@ export function createOciClient({ location, credentials, ...retry }: OciClientOp
     });
   };
 
-  const readManifest = async (response: Response, reference: string, what: string): Promise<FetchedManifest> => {
-    const isDigest = DIGEST_PATTERN.test(reference);
-    const bytes = await readBody(response, { what, budget: createByteBudget(MAX_MANIFEST_BYTES), expectedDigest: isDigest ? reference : undefined });
+  /** A manifest's bytes and Content-Type, downloaded again if the connection drops mid-body. */
+  const downloadManifest = (repository: string, reference: string, what: string) =>
+    retryDownload(what, retry, async () => {
+      const response = await fetchManifestResponse(repository, reference, what);
+      const expectedDigest = DIGEST_PATTERN.test(reference) ? reference : undefined;
+      return { bytes: await readBody(response, { what, budget: createByteBudget(MAX_MANIFEST_BYTES), expectedDigest }), contentType: response.headers.get('content-type') };
+    });
+
+  const readManifest = ({ bytes, contentType }: { bytes: Uint8Array; contentType: string | null }, what: string): FetchedManifest => {
     let manifest: FetchedManifest['manifest'];
     try {
       manifest = JSON.parse(new TextDecoder().decode(bytes)) as FetchedManifest['manifest'];
     } catch {
       throw new RegistryError(what, 'the manifest is not valid JSON');
     }
-    const mediaType = manifest.mediaType ?? response.headers.get('content-type')?.split(';')[0];
+    if (typeof manifest !== 'object' || manifest === null || Array.isArray(manifest)) throw new RegistryError(what, 'the manifest is not a JSON object');
+    const mediaType = manifest.mediaType ?? contentType?.split(';')[0];
     if (mediaType !== OCI_MANIFEST_MEDIA_TYPE) throw new RegistryError(what, `is a ${mediaType ?? 'manifest of no media type'}, not an OCI image manifest (${OCI_MANIFEST_MEDIA_TYPE})`);
     if (!Array.isArray(manifest.layers) || typeof manifest.config !== 'object') throw new RegistryError(what, 'the manifest has no config or no layers');
     for (const layer of manifest.layers) {
@@ -215,20 +222,26 @@ export function createOciClient({ location, credentials, ...retry }: OciClientOp
   return {
     async fetchManifest(repository, reference) {
       const what = `${display}/${repository}${DIGEST_PATTERN.test(reference) ? '@' : ':'}${reference}`;
-      return readManifest(await fetchManifestResponse(repository, reference, what), reference, what);
+      return readManifest(await downloadManifest(repository, reference, what), what);
     },
     async fetchManifestIfPresent(repository, reference) {
       const what = `${display}/${repository}:${reference}`;
       try {
-        return await readManifest(await fetchManifestResponse(repository, reference, what), reference, what);
+        return readManifest(await downloadManifest(repository, reference, what), what);
       } catch (error) {
         if (error instanceof RegistryError && error.notFound) return undefined;
         throw error;
       }
     },
     async fetchBlob(repository, descriptor, budget, what) {
-      const response = await request(`/v2/${repository}/blobs/${descriptor.digest}`, what, pull(repository), { crossOriginRedirects: 'follow' });
-      return readBody(response, { what, budget, expectedSize: descriptor.size, expectedDigest: descriptor.digest });
+      return retryDownload(what, retry, async () =>
+        readBody(await request(`/v2/${repository}/blobs/${descriptor.digest}`, what, pull(repository), { crossOriginRedirects: 'follow' }), {
+          what,
+          budget,
+          expectedSize: descriptor.size,
+          expectedDigest: descriptor.digest,
+        }),
+      );
     },
     async pushBlob(repository, bytes) {
       const digest = computeDigest(bytes);

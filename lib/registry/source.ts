@@ -2,7 +2,7 @@ import { open, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createByteBudget, formatBytes, readBody, type ByteBudget } from './download.ts';
 import { RegistryError } from './errors.ts';
-import { fetchWithRetries, type RetryOptions } from './http.ts';
+import { fetchWithRetries, retryDownload, type RetryOptions } from './http.ts';
 
 /** The alias table is small; a larger one is refused before it is read. */
 export const MAX_ALIASES_BYTES = 1024 * 1024;
@@ -113,8 +113,7 @@ export function createHttpSource(baseUrl: string, { crossOriginRedirects = 'refu
   const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
   const read = async (path: string, budget: ByteBudget): Promise<Uint8Array> => {
     verifyPlainPath(path);
-    const response = await fetchWithRetries(new URL(path, base), path, { ...retry, crossOriginRedirects });
-    return readBody(response, { what: path, budget });
+    return retryDownload(path, retry, async () => readBody(await fetchWithRetries(new URL(path, base), path, { ...retry, crossOriginRedirects }), { what: path, budget }));
   };
   return {
     location: base,
