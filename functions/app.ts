@@ -5,6 +5,7 @@ import { createDocsRoutes } from './docs.ts';
 import { createFeedbackRoutes } from './feedback.ts';
 import { ApiError, createErrorBody, createMethodNotAllowedError, createNotFoundError } from './errors.ts';
 import { createHealthRoutes, type ProcessStats } from './health.ts';
+import { getRequestHeader, respondJson } from './http.ts';
 import type { Logger } from './logger.ts';
 import { createMetricsRoutes } from './metrics.ts';
 import { createPredictRoutes } from './predict.ts';
@@ -61,11 +62,10 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   // layer costs every request a few promises.
   app.use(async (c, next) => {
     const started = performance.now();
-    const given = c.req.header('x-request-id');
+    const given = getRequestHeader(c, 'x-request-id');
     const id = given !== undefined && REQUEST_ID.test(given) ? given : `${idPrefix}-${(++requests).toString(36)}`;
+    // Every answer carries it: functions/http.ts builds them all.
     c.set('requestId', id);
-    // Set before the handler runs, so the header goes into the response as it is built.
-    c.header('x-request-id', id);
     await next();
     const seconds = (performance.now() - started) / 1000;
     const route = c.req.path in ROUTE_METHODS ? c.req.path : 'unmatched';
@@ -94,14 +94,14 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
 
   const respond = (c: Context<AppEnv>, error: ApiError) => {
     c.set('error', error.code);
-    return c.json(createErrorBody(error.code, error.message, error.details), error.status, error.headers);
+    return respondJson(c, createErrorBody(error.code, error.message, error.details), error.status, error.headers);
   };
   app.notFound((c) => respond(c, createNotFoundError()));
   app.onError((error, c) => {
     if (error instanceof ApiError) return respond(c, error);
     logger.error('unhandled error', { id: c.get('requestId'), route: c.req.path, error: error.message, stack: error.stack ?? null });
     c.set('error', 'internal_error');
-    return c.json(createErrorBody('internal_error', `An unexpected error occurred; it is logged under request id ${c.get('requestId')}.`), 500);
+    return respondJson(c, createErrorBody('internal_error', `An unexpected error occurred; it is logged under request id ${c.get('requestId')}.`), 500);
   });
 
   // Known paths reached with another method: routes are matched first, so only misses get here.

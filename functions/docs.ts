@@ -5,6 +5,7 @@ import { createNotReadyError } from './errors.ts';
 import { createFeedbackRequestSchema, feedbackResponseSchema } from './feedback.ts';
 import { createExampleInstance, type ServedModel } from './model.ts';
 import { createPredictRequestSchema, predictResponseSchema } from './predict.ts';
+import { respond } from './http.ts';
 import type { AppEnv, ServingState } from './state.ts';
 
 const errorBodySchema = z.object({
@@ -208,10 +209,10 @@ export function createDocsRoutes({ state, maxBatchInstances }: { state: ServingS
   return new Hono<AppEnv>()
     .get('/openapi.json', (c) => {
       getModel();
-      return c.body(openApi, 200, { 'content-type': 'application/json' });
+      return respond(c, openApi, 'application/json');
     })
     .get('/docs', (c) => {
       getModel();
-      return c.html(page);
+      return respond(c, page, 'text/html; charset=UTF-8');
     });
 }

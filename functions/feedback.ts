@@ -5,6 +5,7 @@ import type { Admission } from './admission.ts';
 import { MAX_ERROR_DETAILS, validateBatch, type InstanceValidator } from './batch.ts';
 import type { ServedModel } from './model.ts';
 import { createQualityTally } from './quality.ts';
+import { respondJson } from './http.ts';
 import type { AppEnv, ServingState } from './state.ts';
 import type { Telemetry } from './telemetry.ts';
 import { createBatchValidation, type BatchBody, type BodyCheck } from './validation.ts';
@@ -99,7 +100,7 @@ export function createFeedbackRoutes({ state, telemetry, admission, maxBatchInst
       const batch = createQualityTally(model.threshold, { maxExactScores: Infinity });
       for (let i = 0; i < probabilities.length; i++) batch.add(probabilities[i]!, outcomes[i]!);
       c.set('instances', instances.length);
-      return c.json({ model: { name: model.name, version: model.version }, metrics: batch.getMetrics() });
+      return respondJson(c, { model: { name: model.name, version: model.version }, metrics: batch.getMetrics() });
     }),
   );
 }

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { Admission } from './admission.ts';
 import { createNotReadyError, createOverloadedError } from './errors.ts';
+import { respondJson } from './http.ts';
 import type { AppEnv, ServingState } from './state.ts';
 import type { Telemetry } from './telemetry.ts';
 
@@ -31,7 +32,7 @@ export function createHealthRoutes({ state, telemetry, admission, getProcessStat
   return new Hono<AppEnv>()
     .get('/health', (c) => {
       const { model } = state;
-      return c.json({
+      return respondJson(c, {
         status: state.phase === 'ready' ? 'ok' : state.phase,
         model:
           model === undefined
@@ -58,6 +59,6 @@ export function createHealthRoutes({ state, telemetry, admission, getProcessStat
       if (state.phase === 'loading') throw createNotReadyError('The model is still loading.');
       if (state.phase === 'draining') throw createNotReadyError('The server is shutting down.');
       if (admission.isShedding()) throw createOverloadedError('The server is refusing requests over its budgets; send traffic elsewhere for now.');
-      return c.json({ status: 'ready', model: { name: state.model!.name, version: state.model!.version } });
+      return respondJson(c, { status: 'ready', model: { name: state.model!.name, version: state.model!.version } });
     });
 }

@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { respond } from './http.ts';
 import type { AppEnv } from './state.ts';
 import type { Telemetry } from './telemetry.ts';
 
@@ -6,6 +7,6 @@ import type { Telemetry } from './telemetry.ts';
 export function createMetricsRoutes({ telemetry }: { telemetry: Telemetry }) {
   return new Hono<AppEnv>().get('/metrics', async (c) => {
     const body = await telemetry.registry.metrics();
-    return c.body(body, 200, { 'content-type': telemetry.registry.contentType });
+    return respond(c, body, telemetry.registry.contentType);
   });
 }

@@ -4,6 +4,7 @@ import type { Instance } from '../lib/model/signature.ts';
 import type { Admission } from './admission.ts';
 import { validateBatch } from './batch.ts';
 import type { ServedModel } from './model.ts';
+import { respondJson } from './http.ts';
 import type { AppEnv, ServingState } from './state.ts';
 import type { Telemetry } from './telemetry.ts';
 import { createBatchValidation, type BatchBody } from './validation.ts';
@@ -64,7 +65,7 @@ export function createPredictRoutes({ state, telemetry, admission, maxBatchInsta
       telemetry.recordPredictions(instances, probabilities, threshold);
       state.firstPredictSeconds ??= performance.now() / 1000;
       c.set('instances', instances.length);
-      return c.json({ model: { name: model.name, version: model.version }, predictions });
+      return respondJson(c, { model: { name: model.name, version: model.version }, predictions });
     }),
   );
 }

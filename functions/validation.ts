@@ -4,6 +4,7 @@ import type { Admission } from './admission.ts';
 import { getDeclaredBodyBytes, readBodyText } from './batch.ts';
 import { createClientGoneError, createMalformedJsonError, createNotReadyError, createTooLargeError, createUnsupportedMediaTypeError, createValidationError, type ErrorDetail } from './errors.ts';
 import type { ServedModel } from './model.ts';
+import { getRequestHeader } from './http.ts';
 import type { AppEnv, ServingState } from './state.ts';
 
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i;
@@ -111,7 +112,7 @@ export function createBatchValidation<Body extends BatchBody>({
     async (c: Context<AppEnv>): Promise<Response> => {
       const model = state.model;
       if (model === undefined || state.phase === 'loading') throw createNotReadyError('The model is still loading.');
-      const { declared, reserve } = checkBodyHeaders((name) => c.req.header(name), maxBodyBytes);
+      const { declared, reserve } = checkBodyHeaders((name) => getRequestHeader(c, name), maxBodyBytes);
       const release = admission.admit(reserve);
       try {
         const text = await readBodyText(c.req, maxBodyBytes, declared);

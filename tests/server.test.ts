@@ -130,6 +130,32 @@ describe('the server process', () => {
     expect(metrics).toContain('process_resident_memory_bytes');
   });
 
+  it('gives every answer a request id and its media type, errors and HEAD included', async () => {
+    const post = (path: string, body: string, type = 'application/json') => fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': type }, body });
+    const cases: [string, Promise<Response>, number, string][] = [
+      ['predict', post('/predict', JSON.stringify({ instances: customers.slice(0, 1) })), 200, 'application/json'],
+      ['invalid', post('/predict', '{"instances":[{}]}'), 422, 'application/json'],
+      ['unsupported', post('/predict', 'x', 'text/plain'), 415, 'application/json'],
+      ['not found', fetch(`${server.url}/nowhere`), 404, 'application/json'],
+      ['wrong method', fetch(`${server.url}/predict`), 405, 'application/json'],
+      ['health', fetch(`${server.url}/health`), 200, 'application/json'],
+      ['head ready', fetch(`${server.url}/ready`, { method: 'HEAD' }), 200, 'application/json'],
+      ['metrics', fetch(`${server.url}/metrics`), 200, 'text/plain; version=0.0.4; charset=utf-8'],
+      ['openapi', fetch(`${server.url}/openapi.json`), 200, 'application/json'],
+      ['docs', fetch(`${server.url}/docs`), 200, 'text/html; charset=UTF-8'],
+    ];
+    const ids = new Set<string>();
+    for (const [name, answer, status, type] of cases) {
+      const response = await answer;
+      await response.arrayBuffer();
+      expect([name, response.status, response.headers.get('content-type')]).toEqual([name, status, type]);
+      expect(response.headers.get('x-request-id'), name).toMatch(/^[0-9a-f]{12}-[0-9a-z]+$/);
+      ids.add(response.headers.get('x-request-id')!);
+    }
+    expect(ids.size).toBe(cases.length);
+    expect((await fetch(`${server.url}/predict`)).headers.get('allow')).toBe('POST');
+  });
+
   it('logs one JSON line per request with ACCESS_LOG=all, and never a feature value', async () => {
     const marker = 'Credit card (automatic)';
     const response = await fetch(`${server.url}/predict`, {
