@@ -1,7 +1,7 @@
 // Where a /predict request's time goes: builds an unminified bundle (function names intact), runs it
 // under --cpu-prof pinned to core 0 while wrk (core 1) sends single-customer requests, then prints the
 // CPU time of the busy samples by source module and by a few functions of interest, inclusive.
-// Run: npm run bench:profile [-- --seconds S]
+// Run: npm run bench:profile [-- --seconds S] [-- --instances 1000 (a batch of the data set's first customers)]
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
@@ -9,10 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
+import { readDataset } from '../training/dataset.ts';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, instances: { type: 'string', default: '1' } } });
 const PORT = 18_900;
-const BODY = JSON.stringify({
+const INSTANCES = Number(values.instances);
+const SINGLE = JSON.stringify({
   instances: [
     {
       female: 1, senior_citizen: 0, partner: 1, dependents: 0, tenure: 1, phone_service: 0, multiple_lines: 'No phone service',
@@ -22,6 +24,7 @@ const BODY = JSON.stringify({
     },
   ],
 });
+const BODY = INSTANCES === 1 ? SINGLE : JSON.stringify({ instances: (await readDataset('training/data/telco-churn.csv')).instances.slice(0, INSTANCES) });
 /** Functions whose inclusive share is printed: the request path's stages. */
 const STAGES = ['parserOnIncoming', 'dispatch', 'validationFunction', 'safeParse', 'predict', 'recordPredictions', 'recordRequest', 'info', 'flush', 'json', 'responseViaCache', 'writeUtf8String', '(garbage collector)'];
 
@@ -60,7 +63,7 @@ const ready = () =>
       .end();
   });
 while (!(await ready())) await new Promise((done) => setTimeout(done, 20));
-const wrk = spawnSync('taskset', ['-c', '1', 'wrk', '-t1', '-c10', `-d${values.seconds}s`, '-s', join(dir, 'body.lua'), `http://127.0.0.1:${PORT}/predict`], { encoding: 'utf8' });
+const wrk = spawnSync('taskset', ['-c', '1', 'wrk', '-t1', `-c${INSTANCES === 1 ? 10 : 4}`, `-d${values.seconds}s`, '-s', join(dir, 'body.lua'), `http://127.0.0.1:${PORT}/predict`], { encoding: 'utf8' });
 const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(wrk.stdout)?.[1]);
 server.kill('SIGTERM');
 await new Promise((done) => server.once('exit', done));
