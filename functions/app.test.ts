@@ -31,10 +31,18 @@ describe('POST /predict', () => {
     for (const prediction of forward.predictions) expect(prediction.churn).toBe(prediction.probability >= model.threshold);
   });
 
-  it('ignores unknown fields, as MLflow does', async () => {
-    const { post } = createTestApp();
-    const response = await post(JSON.stringify({ instances: [{ ...customers[0], customer_id: '7590-VHVEG' }] }));
+  it('ignores unknown fields, as MLflow does, wherever they stand among the inputs', async () => {
+    const { post, telemetry } = createTestApp();
+    const plain = await (await post(JSON.stringify({ instances: [customers[0]] }))).json();
+    // Unknown fields before, among and after the inputs: the answer and the drift counts are the same.
+    const [first, ...rest] = Object.entries(customers[0]!);
+    const padded = Object.fromEntries([['customer_id', '7590-VHVEG'], first!, ['tenure', 'ignored?'], ...rest, ['zz', { nested: [1] }]]);
+    padded.tenure = customers[0]!.tenure;
+    const response = await post(JSON.stringify({ instances: [padded] }));
     expect(response.status).toBe(200);
+    expect(await response.json()).toEqual(plain);
+    const drift = telemetry.getHealth().drift.features!;
+    for (const feature of Object.values(drift)) expect(feature.n).toBe(2);
   });
 
   it('answers 422 naming every offending field, without echoing what was sent', async () => {

@@ -78,7 +78,7 @@ describe('breaking changes between signatures', () => {
 });
 
 describe('the fast instance check', () => {
-  it('accepts exactly what the zod schema accepts, with the same copy, on generated customers', () => {
+  it('accepts exactly what the zod schema accepts, with the same value of every input, on generated customers', () => {
     const full: Signature = {
       inputs: [
         ...signature.inputs,
@@ -104,8 +104,9 @@ describe('the fast instance check', () => {
       expect(actual !== undefined, JSON.stringify(candidate)).toBe(expected.success);
       if (expected.success) {
         accepted++;
-        expect(actual).toEqual(expected.data);
-        expect(Object.keys(actual!)).toEqual(Object.keys(expected.data));
+        // The value itself, not a copy: readers take the signature's inputs by name, as zod's copy holds them.
+        expect(actual).toBe(candidate);
+        for (const input of full.inputs) expect(Object.is(actual![input.name], expected.data[input.name]), input.name).toBe(true);
       }
     }
     // Both outcomes are exercised.

@@ -93,7 +93,11 @@ export function createInstanceSchema(signature: Signature): z.ZodObject {
   return z.object(shape);
 }
 
-/** Checks one instance: its validated copy (the signature's inputs only, in order), or undefined. */
+/**
+ * Checks one instance: the value itself when valid, or undefined. A valid value may carry fields outside the
+ * signature (the zod schema drops them from its copy); every reader of an Instance reads inputs by name, so they
+ * are never seen, and not copying saves the allocation of every customer of a batch.
+ */
 export type InstanceCheck = (value: unknown) => Instance | undefined;
 
 const FLAG = 0;
@@ -102,10 +106,10 @@ const NUMBER = 2;
 const CATEGORY = 3;
 
 /**
- * Create the fast path of instance validation: it accepts exactly what {@link createInstanceSchema} accepts and
- * returns the same copy, with a few comparisons per input and no issue objects, so a valid customer costs a
- * fraction of a zod parse (tested against the schema on generated customers). When it answers undefined, the
- * zod schema says what is wrong.
+ * Create the fast path of instance validation: it accepts exactly what {@link createInstanceSchema} accepts, with
+ * a few comparisons per input and no issue objects or copy, so a valid customer costs a fraction of a zod parse
+ * (tested against the schema on generated customers: same verdict, same value of every input). When it answers
+ * undefined, the zod schema says what is wrong.
  */
 export function createInstanceCheck(signature: Signature): InstanceCheck {
   const count = signature.inputs.length;
@@ -117,7 +121,6 @@ export function createInstanceCheck(signature: Signature): InstanceCheck {
   return (value) => {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
     const source = value as Record<string, unknown>;
-    const instance: Instance = {};
     for (let i = 0; i < count; i++) {
       const name = names[i]!;
       const input = source[name];
@@ -134,9 +137,8 @@ export function createInstanceCheck(signature: Signature): InstanceCheck {
         default:
           if (typeof input !== 'string' || !values[i]!.has(input)) return undefined;
       }
-      instance[name] = input as Instance[string];
     }
-    return instance;
+    return source as Instance;
   };
 }
 
