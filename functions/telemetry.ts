@@ -230,8 +230,9 @@ export function createTelemetry({ collectProcessMetrics = true, isReady = () => 
       for (const range of ranges) {
         let below = 0;
         let above = 0;
-        for (const instance of instances) {
-          const value = instance[range.name];
+        const name = range.name;
+        for (let i = 0; i < instances.length; i++) {
+          const value = instances[i]![name];
           if (typeof value === 'number') {
             if (value < range.min) below++;
             else if (value > range.max) above++;

@@ -68,35 +68,36 @@ export type Encoder = (instance: Instance, out: Float64Array, offset: number) =>
  * made from; an unexpected category value encodes as all zeros rather than throwing.
  */
 export function createEncoder(spec: EncodingSpec): Encoder {
-  type Step = (instance: Instance, out: Float64Array, offset: number) => void;
-  const steps: Step[] = [];
   const width = spec.columns.length;
-  const oneHotByInput = new Map<string, Map<string, number>>();
+  // Two flat lists walked in a loop (no function per column): numeric columns, then one lookup per category input.
+  const valueInputs: string[] = [];
+  const valueColumns: number[] = [];
+  const nullValues: number[] = [];
+  const categoryInputs: string[] = [];
+  const categoryPositions: Map<unknown, number>[] = [];
   spec.columns.forEach((column, index) => {
     if (column.kind === 'value') {
-      const { input } = column;
-      const nullValue = column.nullValue ?? Number.NaN;
-      steps.push((instance, out, offset) => {
-        const value = instance[input];
-        out[offset + index] = value === null ? nullValue : (value as number);
-      });
-    } else {
-      let positions = oneHotByInput.get(column.input);
-      if (positions === undefined) {
-        positions = new Map();
-        oneHotByInput.set(column.input, positions);
-        const input = column.input;
-        const lookup = positions;
-        steps.push((instance, out, offset) => {
-          const position = lookup.get(instance[input] as string);
-          if (position !== undefined) out[offset + position] = 1;
-        });
-      }
-      positions.set(column.value, index);
+      valueInputs.push(column.input);
+      valueColumns.push(index);
+      nullValues.push(column.nullValue ?? Number.NaN);
+      return;
     }
+    let at = categoryInputs.indexOf(column.input);
+    if (at < 0) {
+      at = categoryInputs.push(column.input) - 1;
+      categoryPositions.push(new Map());
+    }
+    categoryPositions[at]!.set(column.value, index);
   });
   return (instance, out, offset) => {
     out.fill(0, offset, offset + width);
-    for (const step of steps) step(instance, out, offset);
+    for (let i = 0; i < valueInputs.length; i++) {
+      const value = instance[valueInputs[i]!];
+      out[offset + valueColumns[i]!] = value === null ? nullValues[i]! : (value as number);
+    }
+    for (let i = 0; i < categoryInputs.length; i++) {
+      const position = categoryPositions[i]!.get(instance[categoryInputs[i]!]);
+      if (position !== undefined) out[offset + position] = 1;
+    }
   };
 }

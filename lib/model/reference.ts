@@ -133,23 +133,21 @@ export function createBinner(reference: DriftReference): Binner {
     offsets.push(size);
     size += feature.labels.length;
   }
-  const getters = reference.features.map((feature): ((value: unknown) => number) => {
-    if (feature.kind === 'categorical') {
-      const positions = new Map<unknown, number>(feature.values.map((value, index) => [value, index]));
-      return (value) => positions.get(value) ?? -1;
-    }
-    const edges = Float64Array.from(feature.edges);
-    const nullBin = feature.nullable ? edges.length + 1 : -1;
-    return (value) => (typeof value === 'number' ? findBin(edges, value) : nullBin);
-  });
+  // Flat lists read in a loop (no function per input): a category's value positions, a number's bin edges.
+  const categorical = reference.features.map((feature) => feature.kind === 'categorical');
+  const positions = reference.features.map((feature) => new Map<unknown, number>(feature.kind === 'categorical' ? feature.values.map((value, index) => [value, index]) : []));
+  const edges = reference.features.map((feature) => Float64Array.from(feature.kind === 'categorical' ? [] : feature.edges));
+  const nullBins = reference.features.map((feature) => (feature.kind === 'numeric' && feature.nullable ? feature.edges.length + 1 : -1));
+  const getBin = (f: number, value: unknown): number =>
+    categorical[f] ? (positions[f]!.get(value) ?? -1) : typeof value === 'number' ? findBin(edges[f]!, value) : nullBins[f]!;
   const inputs = reference.features.map((feature) => feature.input);
   return {
     size,
     offsets,
-    getBin: (feature, value) => getters[feature]!(value),
+    getBin,
     count(instance, counts) {
-      for (let f = 0; f < getters.length; f++) {
-        const bin = getters[f]!(instance[inputs[f]!]);
+      for (let f = 0; f < inputs.length; f++) {
+        const bin = getBin(f, instance[inputs[f]!]);
         if (bin >= 0) counts[offsets[f]! + bin]!++;
       }
     },
