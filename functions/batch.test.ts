@@ -4,7 +4,7 @@ import { TEST_SIGNATURE } from '../tests/fixtures.ts';
 import { readDataset } from '../training/dataset.ts';
 import { MAX_ERROR_DETAILS, getDeclaredBodyBytes, validateBatch } from './batch.ts';
 
-const schema = { instanceSchema: createInstanceSchema(TEST_SIGNATURE), checkInstance: createInstanceCheck(TEST_SIGNATURE) };
+const schema = { instanceSchema: createInstanceSchema(TEST_SIGNATURE), checkInstance: createInstanceCheck(TEST_SIGNATURE), codeWidth: TEST_SIGNATURE.inputs.length };
 const customers = (await readDataset('training/data/telco-churn.csv')).instances.slice(0, 50);
 
 describe('validateBatch', () => {

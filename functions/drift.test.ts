@@ -15,6 +15,13 @@ const reference = computeDriftReference(signature, training);
 const committed = await loadServedModel({ registry: 'model-registry', name: 'telco-churn', version: '1.0.0' });
 const model = { ...committed, version: '1.1.0', reference };
 
+/** The input codes of valid customers, as /predict's validation writes them. */
+function toCodes(customers: Instance[]): [Float64Array, number, number] {
+  const codes = new Float64Array(customers.length * model.codeWidth);
+  customers.forEach((customer, i) => expect(model.checkInstance(customer, codes, i * model.codeWidth)).toBe(true));
+  return [codes, model.codeWidth, customers.length];
+}
+
 function createMonitor() {
   const registry = new Registry();
   const monitor = createDriftMonitor({ registry });
@@ -25,7 +32,7 @@ function createMonitor() {
 describe('createDriftMonitor', () => {
   it('keeps every input low for live traffic from the training population', () => {
     const { monitor } = createMonitor();
-    monitor.count(live);
+    monitor.count(...toCodes(live));
     const features = monitor.getHealth()!;
     expect(Object.keys(features)).toEqual(signature.inputs.map((input) => input.name));
     for (const [name, { n, psi }] of Object.entries(features)) {
@@ -36,7 +43,7 @@ describe('createDriftMonitor', () => {
 
   it('moves only the shifted input above 0.25 when customers have been with the company a year longer', () => {
     const { monitor } = createMonitor();
-    monitor.count(live.map((customer) => ({ ...customer, tenure: (customer.tenure as number) + 12 })));
+    monitor.count(...toCodes(live.map((customer) => ({ ...customer, tenure: (customer.tenure as number) + 12 }))));
     const features = monitor.getHealth()!;
     expect(features.tenure!.psi).toBeGreaterThan(0.25);
     for (const [name, { psi }] of Object.entries(features)) if (name !== 'tenure') expect(psi, name).toBeLessThan(0.05);
@@ -45,7 +52,7 @@ describe('createDriftMonitor', () => {
   it('computes the index counted by hand for a category', () => {
     const { monitor } = createMonitor();
     const mostlyLong = [...live.filter((customer) => customer.contract !== 'Month-to-month'), ...live.slice(0, 100)];
-    monitor.count(mostlyLong);
+    monitor.count(...toCodes(mostlyLong));
     const contract = reference.features.find((feature) => feature.input === 'contract')!;
     const expectedPsi = contract.labels.reduce((sum, value, bin) => {
       const observed = Math.max(1e-4, mostlyLong.filter((customer) => customer.contract === value).length / mostlyLong.length);
@@ -55,7 +62,7 @@ describe('createDriftMonitor', () => {
     expect(monitor.getHealth()!.contract).toEqual({ n: mostlyLong.length, psi: expect.closeTo(expectedPsi, 12) });
   });
 
-  it("counts exactly as the reference's binner, whatever the order of an instance's keys", async () => {
+  it("counts exactly as the reference's binner counts the instances, whatever the order of their keys", async () => {
     const { registry, monitor } = createMonitor();
     const shuffled = live.slice(0, 300).map((customer, i) => {
       const entries = Object.entries(customer);
@@ -63,7 +70,7 @@ describe('createDriftMonitor', () => {
       if (i % 3 === 2) entries.splice(5, 0, ['customer_id', 'x']);
       return Object.fromEntries(entries) as Instance;
     });
-    monitor.count(shuffled);
+    monitor.count(...toCodes(shuffled));
     const binner = createBinner(reference);
     const expected = new Float64Array(binner.size);
     for (const customer of shuffled) binner.count(customer, expected);
@@ -81,7 +88,7 @@ describe('createDriftMonitor', () => {
     const bins = reference.features.reduce((sum, feature) => sum + feature.labels.length, 0);
     expect(before.match(/^churn_input_bin_total\{/gm)).toHaveLength(bins);
     expect(before.match(/^churn_input_reference_ratio\{/gm)).toHaveLength(bins);
-    monitor.count([{ ...live[0]!, contract: 'Two year', total_charges: null } as Instance]);
+    monitor.count(...toCodes([{ ...live[0]!, contract: 'Two year', total_charges: null } as Instance]));
     const after = await registry.metrics();
     expect(after).toContain('churn_input_bin_total{version="1.1.0",feature="contract",bin="Two year"} 1');
     expect(after).toContain('churn_input_bin_total{version="1.1.0",feature="total_charges",bin="null"} 1');
@@ -94,7 +101,7 @@ describe('createDriftMonitor', () => {
     const registry = new Registry();
     const monitor = createDriftMonitor({ registry });
     monitor.setModel(committed);
-    monitor.count(live.slice(0, 10));
+    monitor.count(...toCodes(live.slice(0, 10)));
     expect(committed.reference).toBeUndefined();
     expect(monitor.getHealth()).toBeNull();
     expect(await registry.metrics()).not.toMatch(/^churn_input_(bin_total|reference_ratio)\{/m);

@@ -1,6 +1,5 @@
 import { Gauge, type Registry } from 'prom-client';
-import { createBinner, getPopulationStabilityIndex, type Binner, type DriftReference } from '../lib/model/reference.ts';
-import type { Instance } from '../lib/model/signature.ts';
+import { createCodeBinner, getPopulationStabilityIndex, type CodeBinner, type DriftReference } from '../lib/model/reference.ts';
 import type { ServedModel } from './model.ts';
 import { registerScrapedCounter } from './scraped.ts';
 
@@ -13,8 +12,8 @@ export interface FeatureDrift {
 /** Live input distributions of the served version against its training reference. */
 export interface DriftMonitor {
   setModel(model: ServedModel): void;
-  /** Count validated /predict inputs into the reference's bins; nothing for a version without a reference. */
-  count(instances: readonly Instance[]): void;
+  /** Count `count` accepted /predict customers, given as input codes (`width` each), into the reference's bins; nothing for a version without a reference. */
+  count(codes: Float64Array, width: number, count: number): void;
   /** PSI since start by input; null when the served version has no reference (published before references existed). */
   getHealth(): Record<string, FeatureDrift> | null;
 }
@@ -22,31 +21,9 @@ export interface DriftMonitor {
 interface VersionDrift {
   version: string;
   reference: DriftReference;
-  binner: Binner;
-  /** Input names in reference (signature) order. */
-  inputs: string[];
+  binner: CodeBinner;
   /** One count per bin of every input, laid out as `binner.offsets` says. */
   counts: Float64Array;
-}
-
-/**
- * Add one instance to the counts. Validated instances hold their inputs in signature order (zod builds them in
- * schema order), so walking their keys saves a lookup by name per input (a quarter of the cost, bench/telemetry.ts);
- * any input out of that order is looked up by name.
- */
-function countInstance(instance: Instance, { binner, inputs, counts }: VersionDrift): void {
-  const { offsets } = binner;
-  let f = 0;
-  for (const key in instance) {
-    if (f === inputs.length || key !== inputs[f]) break;
-    const bin = binner.getBin(f, instance[key]);
-    if (bin >= 0) counts[offsets[f]! + bin]!++;
-    f++;
-  }
-  for (; f < inputs.length; f++) {
-    const bin = binner.getBin(f, instance[inputs[f]!]);
-    if (bin >= 0) counts[offsets[f]! + bin]!++;
-  }
 }
 
 /**
@@ -86,15 +63,14 @@ export function createDriftMonitor({ registry }: { registry: Registry }): DriftM
         current = undefined;
         return;
       }
-      const binner = createBinner(reference);
-      current = { version: model.version, reference, binner, inputs: reference.features.map((feature) => feature.input), counts: new Float64Array(binner.size) };
+      const binner = createCodeBinner(reference, model.manifest.signature);
+      current = { version: model.version, reference, binner, counts: new Float64Array(binner.size) };
       for (const feature of reference.features) {
         for (const [bin, label] of feature.labels.entries()) referenceRatio.labels(model.version, feature.input, label).set(feature.frequencies[bin]!);
       }
     },
-    count(instances) {
-      if (current === undefined) return;
-      for (let i = 0; i < instances.length; i++) countInstance(instances[i]!, current);
+    count(codes, width, count) {
+      current?.binner.count(codes, width, count, current.counts);
     },
     getHealth() {
       if (current === undefined) return null;

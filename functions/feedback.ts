@@ -1,6 +1,5 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import type { Instance } from '../lib/model/signature.ts';
 import type { Admission } from './admission.ts';
 import { MAX_ERROR_DETAILS, validateBatch, type InstanceValidator } from './batch.ts';
 import type { ServedModel } from './model.ts';
@@ -23,7 +22,7 @@ export function createFeedbackRequestSchema(model: ServedModel) {
   });
 }
 
-type FeedbackBody = BatchBody & { outcomes: boolean[] };
+type FeedbackBody = BatchBody & { codes: Float64Array; outcomes: boolean[] };
 
 /**
  * Check a /feedback body: the customers as /predict checks them (one by one, stopping early), then the outcomes,
@@ -42,7 +41,7 @@ export function checkFeedbackBody(body: unknown, validator: InstanceValidator, {
     for (let i = 0; i < outcomes.length && issues.length <= maxIssues; i++) if (typeof outcomes[i] !== 'boolean') refuse(['outcomes', i], OUTCOME_EXPECTED);
     if (Array.isArray(instances) && instances.length !== outcomes.length) refuse(['outcomes'], 'expected exactly one outcome per customer');
   }
-  if (batch.ok && issues.length === 0) return { ok: true, body: { instances: batch.instances, outcomes: outcomes as boolean[] } };
+  if (batch.ok && issues.length === 0) return { ok: true, body: { instances: batch.instances, codes: batch.codes, outcomes: outcomes as boolean[] } };
   return { ok: false, error: new z.ZodError(issues.slice(0, maxIssues)), more: (!batch.ok && batch.more) || issues.length > maxIssues };
 }
 
@@ -92,9 +91,8 @@ export function createFeedbackRoutes({ state, telemetry, admission, maxBatchInst
 
   return new Hono<AppEnv>().post(
     '/feedback',
-    validated((c, { instances, outcomes }, model) => {
-      // The schema admits exactly the signature's inputs, so each instance is an Instance.
-      const probabilities = model.predict(instances as Instance[]);
+    validated((c, { instances, codes, outcomes }, model) => {
+      const probabilities = model.predictCodes(codes, instances.length);
       telemetry.recordFeedback(probabilities, outcomes);
       // A batch is bounded by the instance limit, so its scores are counted exactly.
       const batch = createQualityTally(model.threshold, { maxExactScores: Infinity });

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { createArtifactPredictor, type Manifest } from '../lib/model/artifact.ts';
-import { createEncoder } from '../lib/model/encoding.ts';
+import { createCodeEncoder } from '../lib/model/encoding.ts';
 import type { DriftReference } from '../lib/model/reference.ts';
 import { createInstanceCheck, createInstanceSchema, type Instance, type InstanceCheck } from '../lib/model/signature.ts';
 import { loadTrustedVersion } from '../lib/registry/load.ts';
@@ -23,9 +23,13 @@ export interface ServedModel {
   reference: DriftReference | undefined;
   /** The zod schema of one customer, built from the version's signature. */
   instanceSchema: z.ZodObject;
-  /** The fast path of the same validation (lib/model/signature.ts). */
+  /** The fast path of the same validation, which also writes a valid customer's input codes (lib/model/signature.ts). */
   checkInstance: InstanceCheck;
-  /** P(churn) for each instance, in order. */
+  /** Input codes per customer: the signature's inputs. */
+  codeWidth: number;
+  /** P(churn) for each of `count` customers given as input codes, `codeWidth` each, in order. */
+  predictCodes(codes: Float64Array, count: number): Float64Array;
+  /** P(churn) for each instance, in order; throws for an instance the signature refuses. */
   predict(instances: Instance[]): Float64Array;
 }
 
@@ -50,13 +54,24 @@ export async function loadServedModel({ registry, name, version, ...options }: M
   const artifact = await loadTrustedVersion({ location: registry, name, reference: version, ...options });
   const compileStarted = performance.now();
   const { manifest, encoding } = artifact;
-  const encode = createEncoder(encoding);
+  const encode = createCodeEncoder(encoding, manifest.signature);
   // Parameters, then the version's calibration when it has one: the same scorer training and the gate use.
   const predictor = createArtifactPredictor(artifact);
   const instanceSchema = createInstanceSchema(manifest.signature);
   const checkInstance = createInstanceCheck(manifest.signature);
   const width = encoding.columns.length;
+  const codeWidth = manifest.signature.inputs.length;
   let vectors = new Float64Array(width * 16);
+  const predictCodes = (codes: Float64Array, count: number): Float64Array => {
+    // One reused buffer: prediction is synchronous, so no two calls share it at once.
+    if (vectors.length < count * width) vectors = new Float64Array(count * width);
+    const probabilities = new Float64Array(count);
+    for (let i = 0; i < count; i++) {
+      encode(codes, i * codeWidth, vectors, i * width);
+      probabilities[i] = predictor.predictProbability(vectors, i * width);
+    }
+    return probabilities;
+  };
   return {
     name: manifest.name,
     version: manifest.version,
@@ -69,15 +84,14 @@ export async function loadServedModel({ registry, name, version, ...options }: M
     reference: artifact.reference,
     instanceSchema,
     checkInstance,
+    codeWidth,
+    predictCodes,
     predict(instances) {
-      // One reused buffer: predict is synchronous, so no two calls share it at once.
-      if (vectors.length < instances.length * width) vectors = new Float64Array(instances.length * width);
-      const probabilities = new Float64Array(instances.length);
-      for (let i = 0; i < instances.length; i++) {
-        encode(instances[i]!, vectors, i * width);
-        probabilities[i] = predictor.predictProbability(vectors, i * width);
-      }
-      return probabilities;
+      const codes = new Float64Array(instances.length * codeWidth);
+      instances.forEach((instance, i) => {
+        if (!checkInstance(instance, codes, i * codeWidth)) throw new Error(`instance ${i} does not fit the signature of ${manifest.name} ${manifest.version}`);
+      });
+      return predictCodes(codes, instances.length);
     },
   };
 }

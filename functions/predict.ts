@@ -1,6 +1,5 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import type { Instance } from '../lib/model/signature.ts';
 import type { Admission } from './admission.ts';
 import { validateBatch } from './batch.ts';
 import type { ServedModel } from './model.ts';
@@ -44,6 +43,9 @@ export function formatPredictions(model: Pick<ServedModel, 'name' | 'version' | 
   return `{"model":${JSON.stringify({ name: model.name, version: model.version })},"predictions":[${items.join(',')}]}`;
 }
 
+/** A checked /predict body: the customers and their input codes. */
+type PredictBody = BatchBody & { codes: Float64Array };
+
 /** Options of {@link createPredictRoutes}. */
 export interface PredictOptions {
   state: ServingState;
@@ -58,25 +60,23 @@ export interface PredictOptions {
  * churn probability and decision per customer in request order.
  */
 export function createPredictRoutes({ state, telemetry, admission, maxBatchInstances, maxBodyBytes }: PredictOptions) {
-  const validated = createBatchValidation<BatchBody>({
+  const validated = createBatchValidation<PredictBody>({
     state,
     admission,
     maxBatchInstances,
     maxBodyBytes,
     checkBody: (body, model) => {
       const batch = validateBatch(body, model);
-      return batch.ok ? { ok: true, body: { instances: batch.instances } } : batch;
+      return batch.ok ? { ok: true, body: { instances: batch.instances, codes: batch.codes } } : batch;
     },
     onRejected: (fields, unseenCategories) => telemetry.recordValidationErrors(fields, unseenCategories),
   });
 
   return new Hono<AppEnv>().post(
     '/predict',
-    validated((c, body, model) => {
-      // The schema admits exactly the signature's inputs, so each instance is an Instance.
-      const instances = body.instances as Instance[];
-      const probabilities = model.predict(instances);
-      telemetry.recordPredictions(instances, probabilities, model.threshold);
+    validated((c, { instances, codes }, model) => {
+      const probabilities = model.predictCodes(codes, instances.length);
+      telemetry.recordPredictions(codes, model.codeWidth, probabilities, model.threshold);
       state.firstPredictSeconds ??= performance.now() / 1000;
       c.set('instances', instances.length);
       return respond(c, formatPredictions(model, probabilities), 'application/json');

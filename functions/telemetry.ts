@@ -1,5 +1,4 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Instance } from '../lib/model/signature.ts';
 import type { ShedReason } from './admission.ts';
 import { createDriftMonitor, type FeatureDrift } from './drift.ts';
 import type { ServedModel } from './model.ts';
@@ -53,6 +52,8 @@ export interface HealthTelemetry {
 
 interface NumericRange {
   name: string;
+  /** The input's place among the input codes. */
+  code: number;
   min: number;
   max: number;
   below: number;
@@ -66,7 +67,8 @@ export interface Telemetry {
   setModel(model: ServedModel, loadSeconds: number, phases?: LoadPhases): void;
   /** Any answered request; successful /predict ones also feed the latency percentiles of /health. */
   recordRequest(method: string, route: string, status: number, seconds: number): void;
-  recordPredictions(instances: Instance[], probabilities: Float64Array, threshold: number): void;
+  /** Scored customers: their input codes (`codeWidth` each, lib/model/signature.ts) and probabilities, in order. */
+  recordPredictions(codes: Float64Array, codeWidth: number, probabilities: Float64Array, threshold: number): void;
   /** Labelled customers from /feedback, scored by the served model: `churned[i]` is the outcome behind `probabilities[i]`. */
   recordFeedback(probabilities: Float64Array, churned: readonly boolean[]): void;
   /** A rejected request: each offending field once; `unseenCategories` are category fields given an unknown value. */
@@ -201,8 +203,8 @@ export function createTelemetry({ collectProcessMetrics = true, isReady = () => 
       quality.setModel(model);
       drift.setModel(model);
       trainingBaseRate = model.manifest.metrics.trainingBaseRate;
-      ranges = model.manifest.signature.inputs.flatMap((input) =>
-        input.type === 'integer' || input.type === 'number' ? [{ name: input.name, min: input.observed.min, max: input.observed.max, below: 0, above: 0 }] : [],
+      ranges = model.manifest.signature.inputs.flatMap((input, code) =>
+        input.type === 'integer' || input.type === 'number' ? [{ name: input.name, code, min: input.observed.min, max: input.observed.max, below: 0, above: 0 }] : [],
       );
     },
     recordRequest(method, route, status, seconds) {
@@ -221,22 +223,21 @@ export function createTelemetry({ collectProcessMetrics = true, isReady = () => 
         if (seconds > maxSeconds) maxSeconds = seconds;
       }
     },
-    recordPredictions(instances, probabilities, threshold) {
+    recordPredictions(codes, codeWidth, probabilities, threshold) {
+      const count = probabilities.length;
       let positives = 0;
-      for (let i = 0; i < probabilities.length; i++) if (probabilities[i]! >= threshold) positives++;
-      total += probabilities.length;
+      for (let i = 0; i < count; i++) if (probabilities[i]! >= threshold) positives++;
+      total += count;
       churn += positives;
-      drift.count(instances);
+      drift.count(codes, codeWidth, count);
       for (const range of ranges) {
         let below = 0;
         let above = 0;
-        const name = range.name;
-        for (let i = 0; i < instances.length; i++) {
-          const value = instances[i]![name];
-          if (typeof value === 'number') {
-            if (value < range.min) below++;
-            else if (value > range.max) above++;
-          }
+        // A null is NaN: neither below nor above.
+        for (let at = range.code; at < count * codeWidth; at += codeWidth) {
+          const value = codes[at]!;
+          if (value < range.min) below++;
+          else if (value > range.max) above++;
         }
         range.below += below;
         range.above += above;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createEncoder, createEncodingSpec, getFeatureNames } from './encoding.ts';
-import type { Signature } from './signature.ts';
+import { readDataset } from '../../training/dataset.ts';
+import { createCodeEncoder, createEncoder, createEncodingSpec, getFeatureNames } from './encoding.ts';
+import { createInstanceCheck, type Signature } from './signature.ts';
 
 const signature: Signature = {
   inputs: [
@@ -31,5 +32,33 @@ describe('feature encoding', () => {
   it('leaves excluded inputs out of the vector and refuses a nullable input without a null value', () => {
     expect(getFeatureNames(createEncodingSpec(signature, { exclude: ['total_charges', 'contract'] }))).toEqual(['partner', 'tenure']);
     expect(() => createEncodingSpec(signature)).toThrow('encoding needs a null value for the nullable input total_charges');
+  });
+
+  it('gives the same vector from input codes as from the instance, for every customer of the data set', async () => {
+    const dataset = await readDataset('training/data/telco-churn.csv');
+    const width = dataset.signature.inputs.length;
+    const check = createInstanceCheck(dataset.signature);
+    for (const options of [{ nullValues: { total_charges: 0 } }, { nullValues: { total_charges: -1 }, exclude: ['female', 'contract'] }]) {
+      const spec = createEncodingSpec(dataset.signature, options);
+      const [fromInstance, fromCodes] = [createEncoder(spec), createCodeEncoder(spec, dataset.signature)];
+      const expected = new Float64Array(spec.columns.length);
+      const actual = new Float64Array(spec.columns.length + 2).fill(7);
+      const codes = new Float64Array(width);
+      for (const instance of dataset.instances) {
+        expect(check(instance, codes, 0)).toBe(true);
+        fromInstance(instance, expected, 0);
+        fromCodes(codes, 0, actual, 1);
+        expect(actual.subarray(1, -1)).toEqual(expected);
+      }
+      expect([actual[0], actual.at(-1)]).toEqual([7, 7]);
+    }
+    // The data set holds customers with a null total.
+    expect(dataset.instances.some((instance) => instance.total_charges === null)).toBe(true);
+  });
+
+  it('refuses a spec that reads an input the signature lacks, or codes a category as a number', () => {
+    const spec = createEncodingSpec(signature, { nullValues: { total_charges: 0 } });
+    expect(() => createCodeEncoder({ ...spec, columns: [...spec.columns, { input: 'gender', kind: 'value' }] }, signature)).toThrow('encoding column reads gender, which the signature does not have');
+    expect(() => createCodeEncoder({ ...spec, columns: [{ input: 'contract', kind: 'value' }] }, signature)).toThrow('encoding column contract copies a category as a number');
   });
 });

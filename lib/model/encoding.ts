@@ -101,3 +101,56 @@ export function createEncoder(spec: EncodingSpec): Encoder {
     }
   };
 }
+
+/** Turns the input codes of one customer (signature.ts) at `codeOffset` into its feature vector at `offset` of `out`. */
+export type CodeEncoder = (codes: Float64Array, codeOffset: number, out: Float64Array, offset: number) => void;
+
+/**
+ * Create the encoder of a spec that reads input codes (see `createInstanceCheck`) instead of an instance: the same
+ * vector as {@link createEncoder} gives the instance the codes stand for (tested on the data set), with no lookup by
+ * name or by value: a category's code picks its column from a table.
+ */
+export function createCodeEncoder(spec: EncodingSpec, signature: Signature): CodeEncoder {
+  const width = spec.columns.length;
+  const inputIndex = (name: string) => {
+    const index = signature.inputs.findIndex((input) => input.name === name);
+    if (index < 0) throw new Error(`encoding column reads ${name}, which the signature does not have`);
+    return index;
+  };
+  const valueCodes: number[] = [];
+  const valueColumns: number[] = [];
+  const nullValues: number[] = [];
+  const categoryCodes: number[] = [];
+  // Per category input: the column of each value's code, -1 for a value the spec has no column for.
+  const categoryColumns: Int32Array[] = [];
+  spec.columns.forEach((column, index) => {
+    const at = inputIndex(column.input);
+    if (column.kind === 'value') {
+      if (signature.inputs[at]!.type === 'category') throw new Error(`encoding column ${column.input} copies a category as a number`);
+      valueCodes.push(at);
+      valueColumns.push(index);
+      nullValues.push(column.nullValue ?? Number.NaN);
+      return;
+    }
+    const input = signature.inputs[at]!;
+    if (input.type !== 'category') throw new Error(`encoding column ${column.input}=${column.value} one-hot encodes an input that is not a category`);
+    let group = categoryCodes.indexOf(at);
+    if (group < 0) {
+      group = categoryCodes.push(at) - 1;
+      categoryColumns.push(new Int32Array(input.values.length).fill(-1));
+    }
+    const code = input.values.indexOf(column.value);
+    if (code >= 0) categoryColumns[group]![code] = index;
+  });
+  return (codes, codeOffset, out, offset) => {
+    out.fill(0, offset, offset + width);
+    for (let i = 0; i < valueCodes.length; i++) {
+      const value = codes[codeOffset + valueCodes[i]!]!;
+      out[offset + valueColumns[i]!] = Number.isNaN(value) ? nullValues[i]! : value;
+    }
+    for (let i = 0; i < categoryCodes.length; i++) {
+      const column = categoryColumns[i]![codes[codeOffset + categoryCodes[i]!]!]!;
+      if (column >= 0) out[offset + column] = 1;
+    }
+  };
+}

@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { createTestContents, TEST_SIGNATURE } from '../../tests/fixtures.ts';
 import { readDataset } from '../../training/dataset.ts';
 import { readArtifact, writeArtifact } from './artifact.ts';
-import { computeDriftReference, createBinner, findReferenceProblem, getPopulationStabilityIndex, PSI_FLOOR, REFERENCE_FILE, type DriftReference } from './reference.ts';
-import type { Instance } from './signature.ts';
+import { computeDriftReference, createBinner, createCodeBinner, findReferenceProblem, getPopulationStabilityIndex, PSI_FLOOR, REFERENCE_FILE, type DriftReference } from './reference.ts';
+import { createInstanceCheck, type Instance } from './signature.ts';
 
 const { instances, signature } = await readDataset('training/data/telco-churn.csv');
 const reference = computeDriftReference(signature, instances);
@@ -59,6 +59,35 @@ describe('computeDriftReference', () => {
     expect(contract).toMatchObject({ kind: 'categorical', values: ['Month-to-month', 'One year', 'Two year'], labels: ['Month-to-month', 'One year', 'Two year'] });
     const female = reference.features.find((feature) => feature.input === 'female')!;
     expect(female).toMatchObject({ kind: 'categorical', values: [0, 1], labels: ['0', '1'] });
+  });
+});
+
+describe('createCodeBinner', () => {
+  it('counts input codes into the bins the instances they stand for fall in, with a reference listing values in its own order', () => {
+    const width = signature.inputs.length;
+    const check = createInstanceCheck(signature);
+    const codes = new Float64Array(instances.length * width);
+    instances.forEach((instance, i) => expect(check(instance, codes, i * width)).toBe(true));
+    // Reversed categories and features: bins follow the reference, codes the signature.
+    const reordered: DriftReference = {
+      ...reference,
+      features: reference.features.map((feature) => (feature.kind === 'categorical' ? { ...feature, values: [...feature.values].reverse(), labels: [...feature.labels].reverse() } : feature)).reverse(),
+    };
+    for (const bins of [reference, reordered]) {
+      const binner = createBinner(bins);
+      const expected = new Float64Array(binner.size);
+      for (const instance of instances) binner.count(instance, expected);
+      const actual = new Float64Array(binner.size);
+      createCodeBinner(bins, signature).count(codes, width, instances.length, actual);
+      expect(actual).toEqual(expected);
+      expect(actual.reduce((sum, count) => sum + count, 0)).toBe(instances.length * width);
+    }
+  });
+
+  it('refuses a reference that bins an input the signature lacks, or bins it as another kind', () => {
+    const tenure = reference.features.find((feature) => feature.input === 'tenure')!;
+    expect(() => createCodeBinner({ ...reference, features: [{ ...tenure, input: 'age' }] }, signature)).toThrow('the drift reference bins age, which the signature does not have');
+    expect(() => createCodeBinner({ ...reference, features: [{ ...tenure, input: 'contract' }] }, signature)).toThrow('the drift reference bins contract as numeric, but it is a category');
   });
 });
 

@@ -154,6 +154,66 @@ export function createBinner(reference: DriftReference): Binner {
   };
 }
 
+/** Counts customers given as input codes (see `createInstanceCheck`) into the bins of a reference. */
+export interface CodeBinner {
+  size: number;
+  offsets: number[];
+  /** Add one to the count of every input's bin for each of `count` customers of `width` codes each, from `codes[0]`. */
+  count(codes: Float64Array, width: number, count: number, counts: Float64Array): void;
+}
+
+/**
+ * Create the binner of a reference for input codes: the same bins {@link createBinner} gives the instances the codes
+ * stand for (tested on the data set), a category's bin taken from a table by its code. Every reference input must
+ * be one of the signature's; a value the reference has no bin for lands in none.
+ */
+export function createCodeBinner(reference: DriftReference, signature: Signature): CodeBinner {
+  const { size, offsets } = createBinner(reference);
+  const codeAt = Int32Array.from(reference.features, (feature) => {
+    const index = signature.inputs.findIndex((input) => input.name === feature.input);
+    if (index < 0) throw new Error(`the drift reference bins ${feature.input}, which the signature does not have`);
+    return index;
+  });
+  // Categorical features: the bin of each code (a category's value index, or a flag's 0 and 1); -1 for none.
+  const codeBins = reference.features.map((feature, f) => {
+    const input = signature.inputs[codeAt[f]!]!;
+    const binsByValue = input.type === 'category' || input.type === 'flag';
+    if ((feature.kind === 'categorical') !== binsByValue) throw new Error(`the drift reference bins ${feature.input} as ${feature.kind}, but it is a ${input.type}`);
+    if (feature.kind !== 'categorical') return new Int32Array(0);
+    const values: (string | number)[] = input.type === 'category' ? input.values : [0, 1];
+    return Int32Array.from(values.map((value) => feature.values.indexOf(value)));
+  });
+  const categorical = reference.features.map((feature) => feature.kind === 'categorical');
+  const edges = reference.features.map((feature) => Float64Array.from(feature.kind === 'categorical' ? [] : feature.edges));
+  const nullBins = Int32Array.from(reference.features, (feature) => (feature.kind === 'numeric' && feature.nullable ? feature.edges.length + 1 : -1));
+  const features = reference.features.length;
+  return {
+    size,
+    offsets,
+    count(codes, width, count, counts) {
+      for (let f = 0; f < features; f++) {
+        const base = offsets[f]!;
+        const at = codeAt[f]!;
+        if (categorical[f]) {
+          const bins = codeBins[f]!;
+          for (let row = 0; row < count; row++) {
+            const bin = bins[codes[row * width + at]!] ?? -1;
+            if (bin >= 0) counts[base + bin]!++;
+          }
+        } else {
+          const cuts = edges[f]!;
+          const nullBin = nullBins[f]!;
+          for (let row = 0; row < count; row++) {
+            const code = codes[row * width + at]!;
+            const bin = Number.isNaN(code) ? nullBin : findBin(cuts, code);
+            if (bin >= 0) counts[base + bin]!++;
+          }
+        }
+      }
+    },
+  };
+}
+
 /**
  * Population stability index of observed bin counts against expected shares:
  * sum over bins of (observed − expected) × ln(observed / expected), with shares below {@link PSI_FLOOR}
