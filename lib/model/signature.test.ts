@@ -115,4 +115,18 @@ describe('the fast instance check', () => {
     expect(accepted).toBeLessThan(18_000);
     for (const notAnObject of [null, 3, 'x', [], [base]]) expect(check(notAnObject, new Float64Array(full.inputs.length), 0)).toBe(false);
   });
+
+  it('codes a category by its value index whether it has few values (compared) or many (a Map)', () => {
+    for (const count of [1, 3, 8, 9, 40]) {
+      const values = Array.from({ length: count }, (_, i) => `plan ${i}`);
+      const check = createInstanceCheck({ inputs: [{ name: 'plan', type: 'category', values, description: '' }], output: signature.output });
+      const codes = new Float64Array(1);
+      values.forEach((value, i) => {
+        // A string built at run time, as a parsed body's are, not the signature's own.
+        expect(check(JSON.parse(JSON.stringify({ plan: value })), codes, 0)).toBe(true);
+        expect(codes[0]).toBe(i);
+      });
+      for (const wrong of [`plan ${count}`, 'plan', '', 0, null, undefined, ['plan 0'], { plan: 'plan 0' }]) expect(check({ plan: wrong }, codes, 0), String(wrong)).toBe(false);
+    }
+  });
 });
