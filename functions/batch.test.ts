@@ -2,10 +2,23 @@ import { describe, expect, it } from 'vitest';
 import { createInstanceCheck, createInstanceSchema } from '../lib/model/signature.ts';
 import { TEST_SIGNATURE } from '../tests/fixtures.ts';
 import { readDataset } from '../training/dataset.ts';
-import { MAX_ERROR_DETAILS, getDeclaredBodyBytes, validateBatch } from './batch.ts';
+import { MAX_ERROR_DETAILS, allocateCodes, getDeclaredBodyBytes, validateBatch } from './batch.ts';
 
 const schema = { instanceSchema: createInstanceSchema(TEST_SIGNATURE), checkInstance: createInstanceCheck(TEST_SIGNATURE), codeWidth: TEST_SIGNATURE.inputs.length };
 const customers = (await readDataset('training/data/telco-churn.csv')).instances.slice(0, 50);
+
+describe('allocateCodes', () => {
+  it('hands out zeroed arrays that never share memory, from blocks or, when large, on their own', () => {
+    const arrays = [1, 19, 19 * 100, 7, 19 * 1000, 3, ...Array.from({ length: 2000 }, (_, i) => 1 + (i % 40))].map((length) => {
+      const codes = allocateCodes(length);
+      expect(codes).toHaveLength(length);
+      expect(codes.every((code) => code === 0)).toBe(true);
+      return codes;
+    });
+    arrays.forEach((codes, i) => codes.fill(i + 1));
+    arrays.forEach((codes, i) => expect(codes.every((code) => code === i + 1)).toBe(true));
+  });
+});
 
 describe('validateBatch', () => {
   it('returns the valid customers as sent, unknown fields and all: readers take the inputs by name', () => {
