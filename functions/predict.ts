@@ -40,8 +40,16 @@ export function formatPredictions(model: Pick<ServedModel, 'name' | 'version' | 
     // JSON has no NaN: a model that answered one would print null, as JSON.stringify does.
     items[i] = `${probability >= threshold ? '{"churn":true,"probability":' : '{"churn":false,"probability":'}${Number.isFinite(probability) ? probability : null}}`;
   }
-  return `{"model":${JSON.stringify({ name: model.name, version: model.version })},"predictions":[${items.join(',')}]}`;
+  let head = answerHeads.get(model);
+  if (head === undefined) {
+    head = `{"model":${JSON.stringify({ name: model.name, version: model.version })},"predictions":[`;
+    answerHeads.set(model, head);
+  }
+  return `${head}${items.join(',')}]}`;
 }
+
+/** The start of every answer of a model, written once per model. */
+const answerHeads = new WeakMap<object, string>();
 
 /** A checked /predict body: the customers and their input codes. */
 type PredictBody = BatchBody & { codes: Float64Array };
