@@ -26,7 +26,7 @@ const SINGLE = JSON.stringify({
 });
 const BODY = INSTANCES === 1 ? SINGLE : JSON.stringify({ instances: (await readDataset('training/data/telco-churn.csv')).instances.slice(0, INSTANCES) });
 /** Functions whose inclusive share is printed: the request path's stages. */
-const STAGES = ['parserOnIncoming', 'dispatch', 'validationFunction', 'safeParse', 'predict', 'recordPredictions', 'recordRequest', 'info', 'flush', 'json', 'responseViaCache', 'writeUtf8String', '(garbage collector)'];
+const STAGES = ['parserOnIncoming', 'dispatch', 'validateBatch', 'safeParse', 'predictCodes', 'recordPredictions', 'formatPredictions', 'respond', 'recordRequest', 'info', 'responseViaCache', 'writeUtf8String', '(garbage collector)'];
 
 interface ProfileNode {
   id: number;
