@@ -8,6 +8,7 @@
 // Run: npm run bench:telemetry [-- --requests N --rounds R]
 import { parseArgs } from 'node:util';
 import { computeDriftReference } from '../lib/model/reference.ts';
+import { getInputCodes } from '../lib/model/signature.ts';
 import { loadServedModel, type ServedModel } from '../functions/model.ts';
 import { createTelemetry } from '../functions/telemetry.ts';
 import { createAppForTest } from '../tests/test-app.ts';
@@ -46,8 +47,7 @@ function measureRecording(model: ServedModel, batchSize: number, requests: numbe
   telemetry.setModel(model, 0);
   // The input codes /predict's validation writes, for every customer once, outside the measured loop.
   const width = model.codeWidth;
-  const codes = new Float64Array(instances.length * width);
-  instances.forEach((instance, i) => model.checkInstance(instance, codes, i * width));
+  const codes = getInputCodes(model.manifest.signature, instances);
   const started = cpuMicroseconds();
   for (let r = 0; r < requests; r++) {
     const start = (r * batchSize) % (instances.length - batchSize);

@@ -10,7 +10,7 @@ import { createRandom, splitStratified } from '../training/sampling.ts';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const dataset = await readDataset(DEFAULT_TRAINING_OPTIONS.dataPath);
-const rows = encodeRows(createEncodingSpec(dataset.signature, { nullValues: { total_charges: 0 } }), dataset.instances);
+const rows = encodeRows(createEncodingSpec(dataset.signature, { nullValues: { total_charges: 0 } }), dataset.signature, dataset.instances);
 const { train } = splitStratified(dataset.labels, DEFAULT_TRAINING_OPTIONS.testFraction, createRandom(DEFAULT_TRAINING_OPTIONS.seed));
 const X = train.map((i) => rows[i]!);
 const y = train.map((i) => dataset.labels[i]!);

@@ -1,5 +1,5 @@
 import { Gauge, type Registry } from 'prom-client';
-import { createCodeBinner, getPopulationStabilityIndex, type CodeBinner, type DriftReference } from '../lib/model/reference.ts';
+import { createBinner, getPopulationStabilityIndex, type Binner, type DriftReference } from '../lib/model/reference.ts';
 import type { ServedModel } from './model.ts';
 import { registerScrapedCounter } from './scraped.ts';
 
@@ -21,7 +21,7 @@ export interface DriftMonitor {
 interface VersionDrift {
   version: string;
   reference: DriftReference;
-  binner: CodeBinner;
+  binner: Binner;
   /** One count per bin of every input, laid out as `binner.offsets` says. */
   counts: Float64Array;
 }
@@ -63,7 +63,7 @@ export function createDriftMonitor({ registry }: { registry: Registry }): DriftM
         current = undefined;
         return;
       }
-      const binner = createCodeBinner(reference, model.manifest.signature);
+      const binner = createBinner(reference, model.manifest.signature);
       current = { version: model.version, reference, binner, counts: new Float64Array(binner.size) };
       for (const feature of reference.features) {
         for (const [bin, label] of feature.labels.entries()) referenceRatio.labels(model.version, feature.input, label).set(feature.frequencies[bin]!);

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { createArtifactPredictor, type Manifest } from '../lib/model/artifact.ts';
 import { createCodeEncoder } from '../lib/model/encoding.ts';
 import type { DriftReference } from '../lib/model/reference.ts';
-import { createInstanceCheck, createInstanceSchema, type Instance, type InstanceCheck } from '../lib/model/signature.ts';
+import { createInstanceCheck, createInstanceSchema, getInputCodes, type Instance, type InstanceCheck } from '../lib/model/signature.ts';
 import { loadTrustedVersion } from '../lib/registry/load.ts';
 import type { LoadPhases } from './state.ts';
 
@@ -86,13 +86,7 @@ export async function loadServedModel({ registry, name, version, ...options }: M
     checkInstance,
     codeWidth,
     predictCodes,
-    predict(instances) {
-      const codes = new Float64Array(instances.length * codeWidth);
-      instances.forEach((instance, i) => {
-        if (!checkInstance(instance, codes, i * codeWidth)) throw new Error(`instance ${i} does not fit the signature of ${manifest.name} ${manifest.version}`);
-      });
-      return predictCodes(codes, instances.length);
-    },
+    predict: (instances) => predictCodes(getInputCodes(manifest.signature, instances), instances.length),
   };
 }
 

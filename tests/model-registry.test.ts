@@ -22,7 +22,7 @@ describe('the committed model registry', () => {
     const tree = artifact.model as DecisionTreeParameters;
     expect(artifact.manifest.format).toBe('churn-model/1');
     expect(artifact.calibration).toBeUndefined();
-    const encode = createEncoder(artifact.encoding);
+    const encode = createEncoder(artifact.encoding, artifact.manifest.signature);
     const predictor = createArtifactPredictor(artifact);
     const vector = new Float64Array(artifact.encoding.columns.length);
     // The stored tree walked by hand: ml-cart's rule, value < threshold goes left.

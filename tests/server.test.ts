@@ -37,7 +37,7 @@ const postPredict = (url: string, instances: unknown[]) =>
 /** Score customers offline, straight from a committed artifact (production by default). */
 async function scoreOffline(instances: Instance[], version = 'production'): Promise<number[]> {
   const artifact = await loadVersion(createDirectorySource('model-registry'), 'telco-churn', version);
-  const encode = createEncoder(artifact.encoding);
+  const encode = createEncoder(artifact.encoding, artifact.manifest.signature);
   const predictor = createArtifactPredictor(artifact);
   const vector = new Float64Array(artifact.encoding.columns.length);
   return instances.map((instance) => {

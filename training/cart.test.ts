@@ -20,7 +20,7 @@ function expectIdenticalTrees(rows: number[][], labels: number[], options: Param
 describe('fast split search', () => {
   it('grows the same trees as stock ml-cart on the churn data for every grid shape', async () => {
     const dataset = await readDataset('training/data/telco-churn.csv');
-    const rows = encodeRows(createEncodingSpec(dataset.signature, { nullValues: { total_charges: 0 } }), dataset.instances).slice(0, 700);
+    const rows = encodeRows(createEncodingSpec(dataset.signature, { nullValues: { total_charges: 0 } }), dataset.signature, dataset.instances).slice(0, 700);
     const labels = dataset.labels.slice(0, 700);
     for (const settings of [
       { maxDepth: 3, minNumSamples: 3, gainThreshold: 0.01 },
@@ -35,7 +35,7 @@ describe('fast split search', () => {
 
   it('grows the same trees as stock ml-cart on a bootstrap sample, where every row may repeat', async () => {
     const dataset = await readDataset('training/data/telco-churn.csv');
-    const rows = encodeRows(createEncodingSpec(dataset.signature, { nullValues: { total_charges: 0 } }), dataset.instances);
+    const rows = encodeRows(createEncodingSpec(dataset.signature, { nullValues: { total_charges: 0 } }), dataset.signature, dataset.instances);
     const sample = drawBootstrap(
       Array.from({ length: 2000 }, (_, i) => i),
       600,
@@ -105,7 +105,7 @@ describe('fast split search', () => {
 describe('pruning a grown tree', () => {
   it('gives, for every stricter setting, exactly the tree ml-cart grows with that setting', async () => {
     const dataset = await readDataset('training/data/telco-churn.csv');
-    const rows = encodeRows(createEncodingSpec(dataset.signature, { nullValues: { total_charges: 0 } }), dataset.instances).slice(0, 1500);
+    const rows = encodeRows(createEncodingSpec(dataset.signature, { nullValues: { total_charges: 0 } }), dataset.signature, dataset.instances).slice(0, 1500);
     const labels = dataset.labels.slice(0, 1500);
     const grown = growTree(rows, labels, { maxDepth: 8, minNumSamples: 10, gainThreshold: 0 });
     for (const maxDepth of [1, 3, 5, 8]) {

@@ -35,6 +35,7 @@ export interface GateResult {
 function scoreOnTestSplit(artifact: LoadedArtifact, dataset: Dataset, test: number[]): GateScores {
   const rows = encodeRows(
     artifact.encoding,
+    artifact.manifest.signature,
     test.map((row) => dataset.instances[row]!),
   );
   const scores = predictProbabilities(createArtifactPredictor(artifact), Float64Array.from(rows.flat()), rows.length);

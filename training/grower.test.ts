@@ -10,7 +10,7 @@ import { createRandom, drawBootstrap } from './sampling.ts';
 
 const dataset = await readDataset('training/data/telco-churn.csv');
 const encoding = createEncodingSpec(dataset.signature, { nullValues: { total_charges: 0 } });
-const rows = encodeRows(encoding, dataset.instances).slice(0, 1500);
+const rows = encodeRows(encoding, dataset.signature, dataset.instances).slice(0, 1500);
 const labels = dataset.labels.slice(0, 1500);
 const rules = { maxDepth: 5, minNumSamples: 20, gainThreshold: 0 };
 

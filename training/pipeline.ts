@@ -231,9 +231,9 @@ function getSubgroupMetrics(
   return groups;
 }
 
-/** Encode instances into the row arrays ml-cart and ml-naivebayes take. */
-export function encodeRows(encoding: EncodingSpec, instances: Instance[]): number[][] {
-  const encode = createEncoder(encoding);
+/** Encode instances, valid for `signature`, into the row arrays ml-cart and ml-naivebayes take. */
+export function encodeRows(encoding: EncodingSpec, signature: Signature, instances: Instance[]): number[][] {
+  const encode = createEncoder(encoding, signature);
   const vector = new Float64Array(encoding.columns.length);
   return instances.map((instance) => {
     encode(instance, vector, 0);
@@ -313,7 +313,7 @@ export async function runTraining(
     const key = JSON.stringify(encoding);
     let rows = rowsByEncoding.get(key);
     if (rows === undefined) {
-      rows = encodeRows(encoding, instances);
+      rows = encodeRows(encoding, dataset.signature, instances);
       rowsByEncoding.set(key, rows);
     }
     return rows;

@@ -61,7 +61,7 @@ describe('training and publishing', () => {
   it('serves no probability of exactly 0 or 1, so log loss stays finite on every customer', async () => {
     const production = await loadVersion(createDirectorySource('model-registry'), 'telco-churn', 'production');
     const { instances, labels } = await readDataset(production.manifest.data.path);
-    const rows = encodeRows(production.encoding, instances);
+    const rows = encodeRows(production.encoding, production.manifest.signature, instances);
     const scores = predictProbabilities(createArtifactPredictor(production), Float64Array.from(rows.flat()), rows.length);
     expect(Math.min(...scores)).toBeGreaterThan(0);
     expect(Math.max(...scores)).toBeLessThan(1);

@@ -1,4 +1,4 @@
-import type { Instance, Signature } from './signature.ts';
+import { createInstanceCheck, type Instance, type Signature } from './signature.ts';
 
 /** A numeric input copied as is; `nullValue` replaces null. */
 export interface ValueColumn {
@@ -60,45 +60,21 @@ export function getFeatureNames(spec: EncodingSpec): string[] {
   return spec.columns.map((column) => (column.kind === 'one-hot' ? `${column.input}=${column.value}` : column.input));
 }
 
-/** Turns a validated instance into a feature vector written at `offset` of `out`. */
+/** Turns a valid instance into a feature vector written at `offset` of `out`. */
 export type Encoder = (instance: Instance, out: Float64Array, offset: number) => void;
 
 /**
- * Create the encoder of a spec. The instance must already be valid for the signature the spec was
- * made from; an unexpected category value encodes as all zeros rather than throwing.
+ * Create the encoder of instances (training, the gate, offline checks): the signature's check turns the instance
+ * into its input codes and {@link createCodeEncoder}, the encoder /predict uses, turns those into the vector, so
+ * training and serving share one encoding. Throws for an instance the signature refuses.
  */
-export function createEncoder(spec: EncodingSpec): Encoder {
-  const width = spec.columns.length;
-  // Two flat lists walked in a loop (no function per column): numeric columns, then one lookup per category input.
-  const valueInputs: string[] = [];
-  const valueColumns: number[] = [];
-  const nullValues: number[] = [];
-  const categoryInputs: string[] = [];
-  const categoryPositions: Map<unknown, number>[] = [];
-  spec.columns.forEach((column, index) => {
-    if (column.kind === 'value') {
-      valueInputs.push(column.input);
-      valueColumns.push(index);
-      nullValues.push(column.nullValue ?? Number.NaN);
-      return;
-    }
-    let at = categoryInputs.indexOf(column.input);
-    if (at < 0) {
-      at = categoryInputs.push(column.input) - 1;
-      categoryPositions.push(new Map());
-    }
-    categoryPositions[at]!.set(column.value, index);
-  });
+export function createEncoder(spec: EncodingSpec, signature: Signature): Encoder {
+  const check = createInstanceCheck(signature);
+  const encode = createCodeEncoder(spec, signature);
+  const codes = new Float64Array(signature.inputs.length);
   return (instance, out, offset) => {
-    out.fill(0, offset, offset + width);
-    for (let i = 0; i < valueInputs.length; i++) {
-      const value = instance[valueInputs[i]!];
-      out[offset + valueColumns[i]!] = value === null ? nullValues[i]! : (value as number);
-    }
-    for (let i = 0; i < categoryInputs.length; i++) {
-      const position = categoryPositions[i]!.get(instance[categoryInputs[i]!]);
-      if (position !== undefined) out[offset + position] = 1;
-    }
+    if (!check(instance, codes, 0)) throw new Error('an instance to encode does not fit the signature');
+    encode(codes, 0, out, offset);
   };
 }
 
@@ -106,9 +82,9 @@ export function createEncoder(spec: EncodingSpec): Encoder {
 export type CodeEncoder = (codes: Float64Array, codeOffset: number, out: Float64Array, offset: number) => void;
 
 /**
- * Create the encoder of a spec that reads input codes (see `createInstanceCheck`) instead of an instance: the same
- * vector as {@link createEncoder} gives the instance the codes stand for (tested on the data set), with no lookup by
- * name or by value: a category's code picks its column from a table.
+ * Create the encoder of a spec that reads input codes (see `createInstanceCheck`): no lookup by name or by value,
+ * a category's code picks its column from a table. The one encoder of the project: {@link createEncoder} reaches it
+ * through the codes of an instance.
  */
 export function createCodeEncoder(spec: EncodingSpec, signature: Signature): CodeEncoder {
   const width = spec.columns.length;

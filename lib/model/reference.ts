@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Instance, Signature } from './signature.ts';
+import { getInputCodes, type Instance, type Signature } from './signature.ts';
 
 /** Identifier of the drift reference layout; a reader refuses any other. */
 export const REFERENCE_FORMAT = 'drift-reference/1';
@@ -101,74 +101,38 @@ export function computeDriftReference(signature: Signature, instances: Instance[
     const labels = getNumericLabels(edges, nullable);
     return { input: input.name, kind: 'numeric', edges, nullable, labels, frequencies: labels.map(() => 0) };
   });
-  const binner = createBinner({ format: REFERENCE_FORMAT, rows: instances.length, features });
+  const binner = createBinner({ format: REFERENCE_FORMAT, rows: instances.length, features }, signature);
   const counts = new Float64Array(binner.size);
-  for (const instance of instances) binner.count(instance, counts);
+  binner.count(getInputCodes(signature, instances), signature.inputs.length, instances.length, counts);
   for (const [f, feature] of features.entries()) {
     feature.frequencies = feature.labels.map((_, bin) => counts[binner.offsets[f]! + bin]! / instances.length);
   }
   return { format: REFERENCE_FORMAT, rows: instances.length, features };
 }
 
-/** Maps validated instances to per-input bins, counting them into one flat array. */
+/** Counts customers, given as input codes (see `createInstanceCheck`), into the bins of a reference. */
 export interface Binner {
   /** Bins of all inputs together: the length of a count array. */
   size: number;
   /** Where each input's bins start in a count array, in reference order. */
-  offsets: number[];
-  /** The bin of `value` for the input at `feature` (its index in the reference). */
-  getBin(feature: number, value: unknown): number;
-  /** Add one to the count of every input's bin for this instance. */
-  count(instance: Instance, counts: Float64Array): void;
-}
-
-/**
- * Create the binner of a reference. Instances must be valid for the signature the reference was made from;
- * a category value it does not know lands in no bin (validation refuses those before they get here).
- */
-export function createBinner(reference: DriftReference): Binner {
-  const offsets: number[] = [];
-  let size = 0;
-  for (const feature of reference.features) {
-    offsets.push(size);
-    size += feature.labels.length;
-  }
-  // Flat lists read in a loop (no function per input): a category's value positions, a number's bin edges.
-  const categorical = reference.features.map((feature) => feature.kind === 'categorical');
-  const positions = reference.features.map((feature) => new Map<unknown, number>(feature.kind === 'categorical' ? feature.values.map((value, index) => [value, index]) : []));
-  const edges = reference.features.map((feature) => Float64Array.from(feature.kind === 'categorical' ? [] : feature.edges));
-  const nullBins = reference.features.map((feature) => (feature.kind === 'numeric' && feature.nullable ? feature.edges.length + 1 : -1));
-  const getBin = (f: number, value: unknown): number =>
-    categorical[f] ? (positions[f]!.get(value) ?? -1) : typeof value === 'number' ? findBin(edges[f]!, value) : nullBins[f]!;
-  const inputs = reference.features.map((feature) => feature.input);
-  return {
-    size,
-    offsets,
-    getBin,
-    count(instance, counts) {
-      for (let f = 0; f < inputs.length; f++) {
-        const bin = getBin(f, instance[inputs[f]!]);
-        if (bin >= 0) counts[offsets[f]! + bin]!++;
-      }
-    },
-  };
-}
-
-/** Counts customers given as input codes (see `createInstanceCheck`) into the bins of a reference. */
-export interface CodeBinner {
-  size: number;
   offsets: number[];
   /** Add one to the count of every input's bin for each of `count` customers of `width` codes each, from `codes[0]`. */
   count(codes: Float64Array, width: number, count: number, counts: Float64Array): void;
 }
 
 /**
- * Create the binner of a reference for input codes: the same bins {@link createBinner} gives the instances the codes
- * stand for (tested on the data set), a category's bin taken from a table by its code. Every reference input must
- * be one of the signature's; a value the reference has no bin for lands in none.
+ * Create the binner of a reference: the one that computes a reference's shares at training and counts live
+ * inputs in the server. It reads input codes, a category's bin taken from a table by its code, a number's found
+ * among the edges. Every reference input must be one of the signature's; a value the reference has no bin for
+ * lands in none.
  */
-export function createCodeBinner(reference: DriftReference, signature: Signature): CodeBinner {
-  const { size, offsets } = createBinner(reference);
+export function createBinner(reference: DriftReference, signature: Signature): Binner {
+  const offsets: number[] = [];
+  let size = 0;
+  for (const feature of reference.features) {
+    offsets.push(size);
+    size += feature.labels.length;
+  }
   const codeAt = Int32Array.from(reference.features, (feature) => {
     const index = signature.inputs.findIndex((input) => input.name === feature.input);
     if (index < 0) throw new Error(`the drift reference bins ${feature.input}, which the signature does not have`);

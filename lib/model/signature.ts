@@ -171,6 +171,17 @@ export function createInstanceCheck(signature: Signature): InstanceCheck {
   };
 }
 
+/** The input codes of instances valid for `signature`, one row of `signature.inputs.length` each; throws for an invalid one. */
+export function getInputCodes(signature: Signature, instances: readonly Instance[]): Float64Array {
+  const check = createInstanceCheck(signature);
+  const width = signature.inputs.length;
+  const codes = new Float64Array(instances.length * width);
+  instances.forEach((instance, i) => {
+    if (!check(instance, codes, i * width)) throw new Error(`instance ${i} does not fit the signature`);
+  });
+  return codes;
+}
+
 /** The value an input code stands for: the category value at that index, null for a NaN number, else the number. */
 export function getCodeValue(input: InputSpec, code: number): string | number | null {
   if (input.type === 'category') return input.values[code]!;
