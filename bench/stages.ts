@@ -1,0 +1,101 @@
+// Where a 1,000-customer /predict goes, stage by stage, in one process without HTTP: parse the body, validate it
+// into input codes, score (encode + forest + calibration), record drift and range counts, write the answer. Then
+// the two measurements behind design choices of the validation path: looking a freshly parsed string up in a Map
+// against comparing it with a category's few values, and a Float64Array of 19 codes with its own buffer against a
+// view on a shared block. CPU time (process.cpuUsage), median and spread over interleaved rounds.
+// Run: npm run bench:stages [-- --rounds 300]
+import { parseArgs } from 'node:util';
+import { validateBatch } from '../functions/batch.ts';
+import { loadServedModel } from '../functions/model.ts';
+import { formatPredictions } from '../functions/predict.ts';
+import { createTelemetry } from '../functions/telemetry.ts';
+import { readDataset } from '../training/dataset.ts';
+
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '300' } } });
+const ROUNDS = Number(values.rounds);
+const out = (line: string) => process.stdout.write(`${line}\n`);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const spread = (xs: number[], digits: number) => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
+const cpuMicros = () => {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+};
+
+const customers = (await readDataset('training/data/telco-churn.csv')).instances.slice(0, 1000);
+const model = await loadServedModel({ registry: 'model-registry', name: 'telco-churn', version: 'production' });
+const telemetry = createTelemetry({ collectProcessMetrics: false });
+telemetry.setModel(model, 0);
+const text = JSON.stringify({ instances: customers });
+
+const stages = new Map<string, number[]>();
+const time = <T>(name: string, work: () => T): T => {
+  const started = cpuMicros();
+  const result = work();
+  if (!stages.has(name)) stages.set(name, []);
+  stages.get(name)!.push((cpuMicros() - started) / 1000);
+  return result;
+};
+for (let round = 0; round < ROUNDS + 50; round++) {
+  const body = time('parse the body (JSON.parse)', () => JSON.parse(text) as unknown);
+  const batch = time('validate into input codes', () => validateBatch(body, model));
+  if (!batch.ok) throw new Error('the data set failed validation');
+  const probabilities = time('score (encode, forest, calibration)', () => model.predictCodes(batch.codes, customers.length));
+  time('record drift and range counts', () => telemetry.recordPredictions(batch.codes, model.codeWidth, probabilities, model.threshold));
+  time('write the answer', () => Buffer.byteLength(formatPredictions(model, probabilities)));
+  // The first rounds warm the JIT up and are not counted.
+  if (round === 49) stages.clear();
+}
+out(`A 1,000-customer /predict by stage, ${model.version}, ${ROUNDS} rounds, Node ${process.version}: CPU ms, median (lowest–highest)`);
+for (const [name, samples] of stages) out(`  ${name.padEnd(40)} ${median(samples).toFixed(3)} (${spread(samples, 3)})`);
+
+// A category value from a parsed body is a new string: a Map hashes it before it can look it up.
+const allowed = ['Electronic check', 'Mailed check', 'Bank transfer (automatic)', 'Credit card (automatic)'];
+const map = new Map(allowed.map((value, index) => [value, index]));
+const parsed = () => JSON.parse(JSON.stringify(Array.from({ length: 4000 }, (_, i) => allowed[i % allowed.length]))) as string[];
+const lookups: Record<string, number[]> = { 'Map.get': [], 'comparison with each value': [] };
+let sink = 0;
+for (let round = 0; round < ROUNDS; round++) {
+  for (const name of round % 2 === 0 ? ['Map.get', 'comparison with each value'] : ['comparison with each value', 'Map.get']) {
+    const strings = parsed();
+    const started = cpuMicros();
+    for (const value of strings) {
+      if (name === 'Map.get') sink += map.get(value)!;
+      else {
+        let position = 0;
+        while (position < allowed.length && allowed[position] !== value) position++;
+        sink += position;
+      }
+    }
+    lookups[name]!.push(((cpuMicros() - started) * 1000) / strings.length);
+  }
+}
+out('\nA freshly parsed category value among 4 allowed ones: ns per lookup, median (lowest–highest)');
+for (const [name, samples] of Object.entries(lookups)) out(`  ${name.padEnd(40)} ${median(samples).toFixed(1)} (${spread(samples, 1)})`);
+
+// 19 input codes: a typed array with its own buffer (outside V8's heap above 64 bytes) or a view on a shared block.
+const allocations: Record<string, number[]> = { 'new Float64Array(19)': [], 'view on a shared 64 KiB block': [] };
+let block = new ArrayBuffer(64 * 1024);
+let used = 0;
+for (let round = 0; round < 20; round++) {
+  for (const name of Object.keys(allocations)) {
+    const started = cpuMicros();
+    for (let i = 0; i < 100_000; i++) {
+      let codes: Float64Array;
+      if (name === 'new Float64Array(19)') codes = new Float64Array(19);
+      else {
+        if (used + 152 > block.byteLength) {
+          block = new ArrayBuffer(64 * 1024);
+          used = 0;
+        }
+        codes = new Float64Array(block, used, 19);
+        used += 152;
+      }
+      codes[0] = i;
+      sink += codes[0];
+    }
+    allocations[name]!.push((cpuMicros() - started) / 100);
+  }
+}
+out('\n19 input codes: ns per allocation, median (lowest–highest)');
+for (const [name, samples] of Object.entries(allocations)) out(`  ${name.padEnd(40)} ${median(samples).toFixed(0)} (${spread(samples, 0)})`);
+if (Number.isNaN(sink)) throw new Error('unreachable');
