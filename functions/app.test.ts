@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { readDataset } from '../training/dataset.ts';
 import { createAppForTest, type AppForTestOptions } from '../tests/test-app.ts';
 import { createAdmission } from './admission.ts';
@@ -43,6 +43,22 @@ describe('POST /predict', () => {
     expect(await response.json()).toEqual(plain);
     const drift = telemetry.getHealth().drift.features!;
     for (const feature of Object.values(drift)) expect(feature.n).toBe(2);
+  });
+
+  it('reads a plain batch straight from its bytes, and answers it as it answers the same batch parsed', async () => {
+    const { post } = createTestApp({ maxBatchInstances: 20 });
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      const decoded = await post(JSON.stringify({ instances: customers }));
+      const parsedBefore = parse.mock.calls.length;
+      // A field beside "instances" is outside what the decoder reads: this body is parsed and checked.
+      const parsed = await post(JSON.stringify({ id: 'batch-7', instances: customers }));
+      expect([decoded.status, parsed.status]).toEqual([200, 200]);
+      expect(await decoded.text()).toBe(await parsed.text());
+      expect([parsedBefore, parse.mock.calls.length > parsedBefore]).toEqual([0, true]);
+    } finally {
+      parse.mockRestore();
+    }
   });
 
   it('answers 422 naming every offending field, without echoing what was sent', async () => {

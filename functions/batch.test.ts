@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { createInstanceDecoder } from '../lib/model/decode.ts';
 import { createInstanceCheck, createInstanceSchema } from '../lib/model/signature.ts';
 import { TEST_SIGNATURE } from '../tests/fixtures.ts';
 import { readDataset } from '../training/dataset.ts';
-import { MAX_ERROR_DETAILS, allocateCodes, getDeclaredBodyBytes, validateBatch } from './batch.ts';
+import { MAX_ERROR_DETAILS, allocateCodes, decodeBatch, getBodyText, getDeclaredBodyBytes, validateBatch } from './batch.ts';
 
 const schema = { instanceSchema: createInstanceSchema(TEST_SIGNATURE), checkInstance: createInstanceCheck(TEST_SIGNATURE), codeWidth: TEST_SIGNATURE.inputs.length };
 const customers = (await readDataset('training/data/telco-churn.csv')).instances.slice(0, 50);
@@ -55,6 +56,54 @@ describe('validateBatch', () => {
     const result = validateBatch(body, schema);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.error.issues[0]!.path).toEqual([]);
+  });
+});
+
+describe('decodeBatch', () => {
+  const decoder = { decodeInstance: createInstanceDecoder(TEST_SIGNATURE), codeWidth: TEST_SIGNATURE.inputs.length };
+  const encode = (text: string) => new TextEncoder().encode(text);
+  /** The usual path's verdict on the same bytes: parse the text, then validate. */
+  const validate = (bytes: Uint8Array) => {
+    try {
+      return validateBatch(JSON.parse(getBodyText(bytes)), schema);
+    } catch {
+      return undefined;
+    }
+  };
+
+  it('decodes a batch, laid out in any JSON whitespace, to the codes validation writes', () => {
+    for (const text of [JSON.stringify({ instances: customers }), JSON.stringify({ instances: customers }, null, 2), ` {"instances" :\r\n[ ${customers.map((c) => JSON.stringify(c)).join(' ,\t')} ] }\n`]) {
+      const decoded = decodeBatch(encode(text), decoder, 1000);
+      const validated = validate(encode(text));
+      expect(decoded?.count).toBe(customers.length);
+      expect(validated?.ok && Buffer.from(decoded!.codes.buffer, decoded!.codes.byteOffset, decoded!.codes.byteLength).equals(Buffer.from(validated.codes.buffer, validated.codes.byteOffset, validated.codes.byteLength))).toBe(true);
+    }
+  });
+
+  it('declines every body outside its subset, most of which validation refuses', () => {
+    const one = JSON.stringify(customers[0]);
+    const bodies = [
+      '', '{}', '[]', 'null', '{"instances":[]}', '{"instances":{}}', `{"instances":[${one}],"id":1}`, `{"id":1,"instances":[${one}]}`, `{"instances":[${one},]}`,
+      `{"instances":[${one}]}x`, `{"instances":[${one}]`, `{"instances":[${one}}`, `{"instances":[${one} ${one}]}`, `{"instances":[${one},null]}`,
+      `{"instances":[${one},[${one}]]}`, `{"instances":[${one}]}{}`, `{"\\u0069nstances":[${one}]}`, `{"instances":[${one.replace('{', '{"x":1,')}]}`,
+    ];
+    for (const text of bodies) expect(decodeBatch(encode(text), decoder, 1000), text).toBeUndefined();
+  });
+
+  it('declines a batch over the limit, which the usual path refuses with 413', () => {
+    const text = JSON.stringify({ instances: customers.slice(0, 11) });
+    expect(decodeBatch(encode(text), decoder, 10)).toBeUndefined();
+    expect(decodeBatch(encode(text), decoder, 11)?.count).toBe(11);
+  });
+
+  it('hands every batch codes of its own, however large the batches before it', () => {
+    const big = decodeBatch(encode(JSON.stringify({ instances: Array.from({ length: 1000 }, (_, i) => customers[i % customers.length]) })), decoder, 1000)!;
+    const small = decodeBatch(encode(JSON.stringify({ instances: [customers[1]] })), decoder, 1000)!;
+    const again = decodeBatch(encode(JSON.stringify({ instances: [customers[2]] })), decoder, 1000)!;
+    expect([big.count, small.count, again.count]).toEqual([1000, 1, 1]);
+    expect(small.codes).not.toEqual(again.codes);
+    const first = validate(encode(JSON.stringify({ instances: [customers[0]] })));
+    expect(first?.ok && Array.from(big.codes.subarray(0, first.codes.length))).toEqual(first?.ok && Array.from(first.codes));
   });
 });
 

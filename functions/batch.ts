@@ -1,5 +1,6 @@
 import type { HonoRequest } from 'hono';
 import { z } from 'zod';
+import type { InstanceDecoder } from '../lib/model/decode.ts';
 import type { Instance, InstanceCheck } from '../lib/model/signature.ts';
 import { ApiError, createIncompleteBodyError, createTooLargeError } from './errors.ts';
 
@@ -69,6 +70,63 @@ export function validateBatch(body: unknown, { instanceSchema, checkInstance, co
   return { ok: false, error: new z.ZodError(issues.slice(0, maxIssues)), more: issues.length > maxIssues };
 }
 
+/** What decodes a batch straight from its bytes: the served model's customer decoder and its input codes per customer. */
+export interface BatchDecoder {
+  decodeInstance: InstanceDecoder;
+  codeWidth: number;
+}
+
+// Codes are decoded into this buffer before the customers are counted, then copied to their own (decoding is
+// synchronous, so one buffer serves every request). It grows to the largest batch decoded.
+let decodedCodes = new Float64Array(1024);
+
+const INSTANCES_KEY = new TextEncoder().encode('"instances"');
+
+const isSpace = (byte: number | undefined) => byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+
+/**
+ * Decode `{"instances": [customer, ...]}` straight from the request's bytes into input codes
+ * (lib/model/decode.ts), without JSON.parse. Answers undefined for anything outside what the decoder accepts — another
+ * field, no or over `maxInstances` customers, a customer it declines — and the body is then parsed and checked as
+ * usual ({@link validateBatch}), which also says what is wrong. Never accepts a body that path refuses.
+ */
+export function decodeBatch(bytes: Uint8Array, { decodeInstance, codeWidth }: BatchDecoder, maxInstances: number): { count: number; codes: Float64Array } | undefined {
+  let p = 0;
+  while (isSpace(bytes[p])) p++;
+  if (bytes[p++] !== 0x7b) return undefined; // {
+  while (isSpace(bytes[p])) p++;
+  for (let k = 0; k < INSTANCES_KEY.length; k++) if (bytes[p++] !== INSTANCES_KEY[k]) return undefined;
+  while (isSpace(bytes[p])) p++;
+  if (bytes[p++] !== 0x3a) return undefined; // :
+  while (isSpace(bytes[p])) p++;
+  if (bytes[p++] !== 0x5b) return undefined; // [
+  let count = 0;
+  for (;;) {
+    if (count === maxInstances) return undefined;
+    if ((count + 1) * codeWidth > decodedCodes.length) {
+      const grown = new Float64Array(decodedCodes.length * 2 + codeWidth);
+      grown.set(decodedCodes);
+      decodedCodes = grown;
+    }
+    while (isSpace(bytes[p])) p++;
+    p = decodeInstance(bytes, p, decodedCodes, count * codeWidth);
+    if (p < 0) return undefined;
+    count++;
+    while (isSpace(bytes[p])) p++;
+    const byte = bytes[p++];
+    if (byte === 0x2c) continue; // ,
+    if (byte !== 0x5d) return undefined; // ]
+    break;
+  }
+  while (isSpace(bytes[p])) p++;
+  if (bytes[p++] !== 0x7d) return undefined; // }
+  while (isSpace(bytes[p])) p++;
+  if (p !== bytes.length) return undefined;
+  const codes = allocateCodes(count * codeWidth);
+  codes.set(decodedCodes.subarray(0, count * codeWidth));
+  return { count, codes };
+}
+
 /** The size a body will have, from its headers: its Content-Length, or undefined when it streams without one (chunked). */
 export function getDeclaredBodyBytes(header: (name: string) => string | undefined): number | undefined {
   const length = header('content-length');
@@ -79,15 +137,15 @@ export function getDeclaredBodyBytes(header: (name: string) => string | undefine
 const toBodyError = (error: unknown) => (error instanceof ApiError ? error : createIncompleteBodyError());
 
 /**
- * Read a request body as text, at most `maxBytes`. A body with
+ * Read a request body's bytes, at most `maxBytes`. A body with
  * a Content-Length (already checked against the limit) takes the adapter's direct read; any other is
  * counted while it streams and refused with 413 once past the limit (what is left is discarded by the
  * adapter after the answer). A body that ends early never becomes a 500.
  */
-export async function readBodyText(request: HonoRequest, maxBytes: number, declaredBytes = getDeclaredBodyBytes((name) => request.header(name))): Promise<string> {
+export async function readBody(request: HonoRequest, maxBytes: number, declaredBytes = getDeclaredBodyBytes((name) => request.header(name))): Promise<Uint8Array> {
   if (declaredBytes !== undefined) {
     try {
-      return await request.text();
+      return new Uint8Array(await request.arrayBuffer());
     } catch (error) {
       throw toBodyError(error);
     }
@@ -110,5 +168,10 @@ export async function readBodyText(request: HonoRequest, maxBytes: number, decla
       reader.releaseLock();
     }
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
+
+const textDecoder = new TextDecoder();
+
+/** A body's bytes as text, as `Request.text()` reads them: UTF-8, a leading byte-order mark dropped, bad bytes replaced. */
+export const getBodyText = (bytes: Uint8Array): string => textDecoder.decode(bytes);

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { createArtifactPredictor, type Manifest } from '../lib/model/artifact.ts';
+import { createInstanceDecoder, type InstanceDecoder } from '../lib/model/decode.ts';
 import { createCodeEncoder } from '../lib/model/encoding.ts';
 import type { DriftReference } from '../lib/model/reference.ts';
 import { createInstanceCheck, createInstanceSchema, getInputCodes, type Instance, type InstanceCheck } from '../lib/model/signature.ts';
@@ -25,6 +26,8 @@ export interface ServedModel {
   instanceSchema: z.ZodObject;
   /** The fast path of the same validation, which also writes a valid customer's input codes (lib/model/signature.ts). */
   checkInstance: InstanceCheck;
+  /** The same check read straight from a body's JSON bytes, which may decline (lib/model/decode.ts). */
+  decodeInstance: InstanceDecoder;
   /** Input codes per customer: the signature's inputs. */
   codeWidth: number;
   /** P(churn) for each of `count` customers given as input codes, `codeWidth` each, in order. */
@@ -59,6 +62,7 @@ export async function loadServedModel({ registry, name, version, ...options }: M
   const predictor = createArtifactPredictor(artifact);
   const instanceSchema = createInstanceSchema(manifest.signature);
   const checkInstance = createInstanceCheck(manifest.signature);
+  const decodeInstance = createInstanceDecoder(manifest.signature);
   const width = encoding.columns.length;
   const codeWidth = manifest.signature.inputs.length;
   let vectors = new Float64Array(width * 16);
@@ -84,6 +88,7 @@ export async function loadServedModel({ registry, name, version, ...options }: M
     reference: artifact.reference,
     instanceSchema,
     checkInstance,
+    decodeInstance,
     codeWidth,
     predictCodes,
     predict: (instances) => predictCodes(getInputCodes(manifest.signature, instances), instances.length),

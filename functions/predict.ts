@@ -1,12 +1,12 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { Admission } from './admission.ts';
-import { validateBatch } from './batch.ts';
+import { decodeBatch, validateBatch } from './batch.ts';
 import type { ServedModel } from './model.ts';
 import { respond } from './http.ts';
 import type { AppEnv, ServingState } from './state.ts';
 import type { Telemetry } from './telemetry.ts';
-import { createBatchValidation, type BatchBody } from './validation.ts';
+import { createBatchValidation } from './validation.ts';
 
 /** Create the zod schema of a /predict body for a model: `{"instances": [customer, ...]}`, at least one. */
 export function createPredictRequestSchema(model: ServedModel) {
@@ -51,8 +51,8 @@ export function formatPredictions(model: Pick<ServedModel, 'name' | 'version' | 
 /** The start of every answer of a model, written once per model. */
 const answerHeads = new WeakMap<object, string>();
 
-/** A checked /predict body: the customers and their input codes. */
-type PredictBody = BatchBody & { codes: Float64Array };
+/** A checked /predict body: how many customers, and their input codes. */
+type PredictBody = { count: number; codes: Float64Array };
 
 /** Options of {@link createPredictRoutes}. */
 export interface PredictOptions {
@@ -75,18 +75,19 @@ export function createPredictRoutes({ state, telemetry, admission, maxBatchInsta
     maxBodyBytes,
     checkBody: (body, model) => {
       const batch = validateBatch(body, model);
-      return batch.ok ? { ok: true, body: { instances: batch.instances, codes: batch.codes } } : batch;
+      return batch.ok ? { ok: true, body: { count: batch.instances.length, codes: batch.codes } } : batch;
     },
+    decodeBody: (bytes, model) => decodeBatch(bytes, model, maxBatchInstances),
     onRejected: (fields, unseenCategories) => telemetry.recordValidationErrors(fields, unseenCategories),
   });
 
   return new Hono<AppEnv>().post(
     '/predict',
-    validated((c, { instances, codes }, model) => {
-      const probabilities = model.predictCodes(codes, instances.length);
+    validated((c, { count, codes }, model) => {
+      const probabilities = model.predictCodes(codes, count);
       telemetry.recordPredictions(codes, model.codeWidth, probabilities, model.threshold);
       state.firstPredictSeconds ??= performance.now() / 1000;
-      c.set('instances', instances.length);
+      c.set('instances', count);
       return respond(c, formatPredictions(model, probabilities), 'application/json');
     }),
   );

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import type { Admission } from './admission.ts';
-import { getDeclaredBodyBytes, readBodyText } from './batch.ts';
+import { getBodyText, getDeclaredBodyBytes, readBody } from './batch.ts';
 import { createClientGoneError, createMalformedJsonError, createNotReadyError, createTooLargeError, createUnsupportedMediaTypeError, createValidationError, type ErrorDetail } from './errors.ts';
 import type { ServedModel } from './model.ts';
 import { getRequestHeader } from './http.ts';
@@ -28,13 +28,18 @@ export type BatchBody = { instances: Record<string, unknown>[] };
 export type BodyCheck<Body> = { ok: true; body: Body } | { ok: false; error: z.ZodError; more: boolean };
 
 /** Options of {@link createBatchValidation}. */
-export interface BatchValidationOptions<Body extends BatchBody> {
+export interface BatchValidationOptions<Body> {
   state: ServingState;
   admission: Admission;
   maxBatchInstances: number;
   maxBodyBytes: number;
   /** Check the parsed JSON against the served model, stopping once more problems are known than a 422 lists. */
   checkBody: (body: unknown, model: ServedModel) => BodyCheck<Body>;
+  /**
+   * Read a body straight from its bytes when it can, without JSON.parse: a fast path that may decline (undefined)
+   * but never accepts what `checkBody` refuses. Declined bodies are parsed and checked.
+   */
+  decodeBody?: (bytes: Uint8Array, model: ServedModel) => Body | undefined;
   /** Body arrays whose length counts against `maxBatchInstances` (413 beyond it). */
   batchFields?: string[];
   /** Called for a refused body: each offending field once, and the category fields given an unknown value. */
@@ -42,7 +47,7 @@ export interface BatchValidationOptions<Body extends BatchBody> {
 }
 
 /** Answers a request whose body was checked against `model`. */
-export type BatchHandler<Body extends BatchBody> = (c: Context<AppEnv>, body: Body, model: ServedModel) => Response | Promise<Response>;
+export type BatchHandler<Body> = (c: Context<AppEnv>, body: Body, model: ServedModel) => Response | Promise<Response>;
 
 function getFieldName(path: PropertyKey[]): string {
   if (path[0] === 'instances' && path.length >= 3) return String(path[2]);
@@ -55,12 +60,13 @@ function getFieldName(path: PropertyKey[]): string {
  * the byte or instance limit, 400 for malformed or incomplete JSON and 422 naming each field
  * (`instances.3.tenure`). It wraps the route's handler, which gets the checked body and the model.
  */
-export function createBatchValidation<Body extends BatchBody>({
+export function createBatchValidation<Body>({
   state,
   admission,
   maxBatchInstances,
   maxBodyBytes,
   checkBody,
+  decodeBody,
   batchFields = ['instances'],
   onRejected = () => {},
 }: BatchValidationOptions<Body>): (handle: BatchHandler<Body>) => (c: Context<AppEnv>) => Promise<Response> {
@@ -68,11 +74,13 @@ export function createBatchValidation<Body extends BatchBody>({
   let categoriesModel: ServedModel | undefined;
   let categories = new Set<string>();
 
-  /** Parse and check the body read: the checked body, or a 400, 413 or 422 with why recorded. */
-  const check = (text: string, model: ServedModel): Body => {
+  /** Decode, or parse and check, the body read: the checked body, or a 400, 413 or 422 with why recorded. */
+  const check = (bytes: Uint8Array, model: ServedModel): Body => {
+    const decoded = decodeBody?.(bytes, model);
+    if (decoded !== undefined) return decoded;
     let value: unknown;
     try {
-      value = JSON.parse(text);
+      value = JSON.parse(getBodyText(bytes));
     } catch {
       throw createMalformedJsonError();
     }
@@ -115,7 +123,7 @@ export function createBatchValidation<Body extends BatchBody>({
       const { declared, reserve } = checkBodyHeaders((name) => getRequestHeader(c, name), maxBodyBytes);
       const release = admission.admit(reserve);
       try {
-        const text = await readBodyText(c.req, maxBodyBytes, declared);
+        const bytes = await readBody(c.req, maxBodyBytes, declared);
         // Parsing, validating and scoring run in this turn of the event loop only if it has time left.
         const turn = admission.waitForTurn();
         try {
@@ -124,7 +132,7 @@ export function createBatchValidation<Body extends BatchBody>({
             // A client that gave up while its request waited is not worth the work.
             if (c.req.raw.signal.aborted) throw createClientGoneError();
           }
-          return await handle(c, check(text, model), model);
+          return await handle(c, check(bytes, model), model);
         } finally {
           admission.endWork();
         }
