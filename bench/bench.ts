@@ -12,9 +12,11 @@
 // wrk is pinned to the load core. Results land in bench/results/latest.md and latest.json.
 // Run: npm run bench [-- --quick] [-- --rounds N --seconds S] [-- --no-peer] [-- --no-floor] [-- --also-version 1.0.0]
 //                    [-- --also-env ACCESS_LOG=all ...] [-- --also-dist ../before/dist]
+//                    [-- --also-flags=--max-semi-space-size=1 ...]
 // (--also-version adds this service serving another committed version, e.g. the previous model, to compare models;
 // each --also-env adds this service with one more setting, e.g. another access-log policy; --also-dist adds another
-// build of it, e.g. of an earlier commit, to measure a change. Each variant is measured
+// build of it, e.g. of an earlier commit, to measure a change; each --also-flags adds it started with other Node
+// flags (replacing the image's flag of the same name), to choose them. Each variant is measured
 // in the same rounds and the service is divided by it round by round.)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
@@ -37,6 +39,7 @@ const { values: options } = parseArgs({
     'also-version': { type: 'string' },
     'also-env': { type: 'string', multiple: true, default: [] },
     'also-dist': { type: 'string' },
+    'also-flags': { type: 'string', multiple: true, default: [] },
   },
 });
 const ROUNDS = Number(options.rounds ?? (options.quick ? 4 : 12));
@@ -72,8 +75,11 @@ const SERVERS: ServerSpec[] = [
   { id: 'service', label: 'this service (dist/main.cjs)', command: () => [node, ...SERVER_NODE_FLAGS, 'dist/main.cjs'], env: { LOG_LEVEL: 'info' } },
   { id: 'fastapi', label: 'FastAPI + scikit-learn (peer)', command: (port) => ['bench/fastapi/run.sh', String(port)], env: {} },
 ];
-/** The service with other settings, measured beside it: another model version, another access-log policy. */
-const VARIANTS: { label: string; env: Record<string, string>; dist?: string }[] = [
+/** The image's Node flags with `flags` in place of those of the same name. */
+const withFlags = (flags: string[]) => [...SERVER_NODE_FLAGS.filter((flag) => !flags.some((other) => other.split('=')[0] === flag.split('=')[0])), ...flags];
+
+/** The service with other settings, measured beside it: another model version, access-log policy, build or Node flags. */
+const VARIANTS: { label: string; env: Record<string, string>; dist?: string; flags?: string[] }[] = [
   ...(options['also-version'] === undefined ? [] : [{ label: `serving ${options['also-version']}`, env: { MODEL_VERSION: options['also-version'] } }]),
   ...options['also-env'].map((setting) => {
     const [key, ...value] = setting.split('=');
@@ -82,11 +88,12 @@ const VARIANTS: { label: string; env: Record<string, string>; dist?: string }[] 
   }),
   // Another build serves this checkout's registry, so only the code differs.
   ...(options['also-dist'] === undefined ? [] : [{ label: `built in ${options['also-dist']}`, env: { MODEL_REGISTRY: resolve('model-registry') }, dist: options['also-dist'] }]),
+  ...options['also-flags'].map((flags) => ({ label: `with ${flags}`, env: {}, flags: flags.split(' ') })),
 ];
-SERVERS.splice(3, 0, ...VARIANTS.map(({ label, env, dist = 'dist' }, i) => ({
+SERVERS.splice(3, 0, ...VARIANTS.map(({ label, env, dist = 'dist', flags = [] }, i) => ({
   id: `variant-${i}`,
   label: `this service ${label}`,
-  command: () => [node, ...SERVER_NODE_FLAGS, join(dist, 'main.cjs')],
+  command: () => [node, ...withFlags(flags), join(dist, 'main.cjs')],
   env: { LOG_LEVEL: 'info', ...env },
 })));
 
