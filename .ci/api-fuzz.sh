@@ -26,7 +26,7 @@ fi
 rm -rf "$WORK"
 mkdir -p "$WORK"
 "$NODE" build.ts >/dev/null
-PORT=0 HOST=127.0.0.1 "$NODE" --max-semi-space-size=1 dist/main.cjs >"$WORK/server.log" 2>&1 &
+PORT=0 HOST=127.0.0.1 "$NODE" --max-semi-space-size=8 dist/main.cjs >"$WORK/server.log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true' EXIT
 port=""

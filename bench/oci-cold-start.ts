@@ -64,7 +64,7 @@ async function measureStart(env: Record<string, string>, body: string, logDir: s
   const logPath = join(logDir, `run-${run}.log`);
   const log = openSync(logPath, 'w');
   const started = performance.now();
-  const [command, ...args] = pinned(SERVER_CPU, [process.execPath, '--max-semi-space-size=1', 'dist/main.cjs']) as [string, ...string[]];
+  const [command, ...args] = pinned(SERVER_CPU, [process.execPath, '--max-semi-space-size=8', 'dist/main.cjs']) as [string, ...string[]];
   const child: ChildProcess = spawn(command, args, {
     env: { PATH: process.env.PATH ?? '', PORT: String(PORT), ...env },
     stdio: ['ignore', log, log],

@@ -6,7 +6,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /** The Node flags the image starts the server with under the chart's default 256 Mi limit (Dockerfile ENTRYPOINT and NODE_OPTIONS). */
-export const SERVER_NODE_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=128'];
+export const SERVER_NODE_FLAGS = ['--max-semi-space-size=8', '--max-old-space-size=128'];
 /** How long a server may take from spawn to logging that it is ready. */
 const READY_TIMEOUT_MS = 30_000;
 /** How long a server may drain after SIGTERM before it is killed. */
