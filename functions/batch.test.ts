@@ -3,7 +3,7 @@ import { createInstanceDecoder } from '../lib/model/decode.ts';
 import { createInstanceCheck, createInstanceSchema } from '../lib/model/signature.ts';
 import { TEST_SIGNATURE } from '../tests/fixtures.ts';
 import { readDataset } from '../training/dataset.ts';
-import { MAX_ERROR_DETAILS, allocateCodes, decodeBatch, getBodyText, getDeclaredBodyBytes, validateBatch } from './batch.ts';
+import { MAX_ERROR_DETAILS, allocateCodes, decodeBatch, getBodyText, getDeclaredBodyBytes, joinBody, validateBatch } from './batch.ts';
 
 const schema = { instanceSchema: createInstanceSchema(TEST_SIGNATURE), checkInstance: createInstanceCheck(TEST_SIGNATURE), codeWidth: TEST_SIGNATURE.inputs.length };
 const customers = (await readDataset('training/data/telco-churn.csv')).instances.slice(0, 50);
@@ -104,6 +104,19 @@ describe('decodeBatch', () => {
     expect(small.codes).not.toEqual(again.codes);
     const first = validate(encode(JSON.stringify({ instances: [customers[0]] })));
     expect(first?.ok && Array.from(big.codes.subarray(0, first.codes.length))).toEqual(first?.ok && Array.from(first.codes));
+  });
+});
+
+describe('joinBody', () => {
+  it('hands back a lone chunk as it is and puts several together, growing its buffer for a larger body', () => {
+    const lone = new TextEncoder().encode('{"instances":[]}');
+    expect(joinBody([lone])).toBe(lone);
+    expect(getBodyText(joinBody([]))).toBe('');
+    const text = JSON.stringify({ instances: customers });
+    const pieces = (size: number) => Array.from({ length: Math.ceil(text.length / size) }, (_, i) => new TextEncoder().encode(text.slice(i * size, (i + 1) * size)));
+    expect(getBodyText(joinBody(pieces(1000)))).toBe(text);
+    const large = `${text}${' '.repeat(200_000)}`;
+    expect(getBodyText(joinBody([new TextEncoder().encode(large.slice(0, 7)), new TextEncoder().encode(large.slice(7))]))).toBe(large);
   });
 });
 

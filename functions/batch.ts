@@ -1,8 +1,11 @@
-import type { HonoRequest } from 'hono';
+import type { IncomingMessage } from 'node:http';
+import type { HttpBindings } from '@hono/node-server';
+import type { Context } from 'hono';
 import { z } from 'zod';
 import type { InstanceDecoder } from '../lib/model/decode.ts';
 import type { Instance, InstanceCheck } from '../lib/model/signature.ts';
 import { ApiError, createIncompleteBodyError, createTooLargeError } from './errors.ts';
+import type { AppEnv } from './state.ts';
 
 /** At most this many field errors are listed in one 422 answer; validation stops once it has found more. */
 export const MAX_ERROR_DETAILS = 100;
@@ -136,39 +139,92 @@ export function getDeclaredBodyBytes(header: (name: string) => string | undefine
 /** A client that stops sending mid-body is its own problem (400); a 408 attached by the server's timeout stays a 408. */
 const toBodyError = (error: unknown) => (error instanceof ApiError ? error : createIncompleteBodyError());
 
+/** Collect the body of Node's own request as it arrives, at most `maxBytes` (413 past it), without copying a chunk. */
+function readIncomingChunks(incoming: IncomingMessage, maxBytes: number): Promise<Uint8Array[]> {
+  return new Promise((resolve, reject) => {
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    const finish = (error?: unknown) => {
+      incoming.off('data', onData);
+      incoming.off('end', onEnd);
+      incoming.off('error', onError);
+      incoming.off('close', onClose);
+      if (error === undefined) resolve(chunks);
+      else reject(error);
+    };
+    const onData = (chunk: Buffer) => {
+      total += chunk.byteLength;
+      if (total > maxBytes) finish(createTooLargeError(`The request body exceeds ${maxBytes} bytes.`));
+      else chunks.push(chunk);
+    };
+    const onEnd = () => finish();
+    const onError = (error: Error) => finish(error);
+    // Closed before its end: the client left mid-body, or the server's request timeout destroyed it (its 408 error).
+    const onClose = () => finish(incoming.errored ?? createIncompleteBodyError());
+    incoming.on('data', onData);
+    incoming.on('end', onEnd);
+    incoming.on('error', onError);
+    incoming.on('close', onClose);
+    // A request destroyed while it waited for admission has already emitted its events.
+    if (incoming.errored) finish(incoming.errored);
+    else if (incoming.destroyed && !incoming.readableEnded) finish(createIncompleteBodyError());
+  });
+}
+
 /**
- * Read a request body's bytes, at most `maxBytes`. A body with
- * a Content-Length (already checked against the limit) takes the adapter's direct read; any other is
- * counted while it streams and refused with 413 once past the limit (what is left is discarded by the
- * adapter after the answer). A body that ends early never becomes a 500.
+ * Read a request body, at most `maxBytes`, as the chunks it arrived in. Under the Node adapter they are read from
+ * Node's own request, so no chunk is copied and no buffer is allocated for the body (a 1,000-customer batch is
+ * ~430 KB: the adapter's read copied it twice, and buffers outside V8's heap count against its collection
+ * limits); elsewhere (`app.request()` in tests) through the Fetch request. A body with a Content-Length was
+ * already checked against the limit; any other is counted while it streams and refused with 413 once past the
+ * limit (what is left is discarded by the adapter after the answer). A body that ends early never becomes a 500.
  */
-export async function readBody(request: HonoRequest, maxBytes: number, declaredBytes = getDeclaredBodyBytes((name) => request.header(name))): Promise<Uint8Array> {
-  if (declaredBytes !== undefined) {
-    try {
-      return new Uint8Array(await request.arrayBuffer());
-    } catch (error) {
-      throw toBodyError(error);
-    }
-  }
-  const reader = request.raw.body?.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  if (reader !== undefined) {
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        total += value.byteLength;
-        if (total > maxBytes) throw createTooLargeError(`The request body exceeds ${maxBytes} bytes.`);
-        chunks.push(value);
+export async function readBody(c: Context<AppEnv>, maxBytes: number, declaredBytes: number | undefined): Promise<Uint8Array[]> {
+  const incoming = (c.env as Partial<HttpBindings> | undefined)?.incoming;
+  try {
+    if (incoming !== undefined) return await readIncomingChunks(incoming, maxBytes);
+    if (declaredBytes !== undefined) return [new Uint8Array(await c.req.arrayBuffer())];
+    const reader = c.req.raw.body?.getReader();
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    if (reader !== undefined) {
+      try {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          total += value.byteLength;
+          if (total > maxBytes) throw createTooLargeError(`The request body exceeds ${maxBytes} bytes.`);
+          chunks.push(value);
+        }
+      } finally {
+        reader.releaseLock();
       }
-    } catch (error) {
-      throw toBodyError(error);
-    } finally {
-      reader.releaseLock();
     }
+    return chunks;
+  } catch (error) {
+    throw toBodyError(error);
   }
-  return Buffer.concat(chunks);
+}
+
+// Bodies of more than one chunk are put together here, synchronously, right before they are decoded or parsed:
+// one buffer for the process, grown to the largest body, instead of one per request.
+let joinedBody = new Uint8Array(64 * 1024);
+
+/**
+ * A body's chunks as one byte array: the chunk itself when there is one, else a view on a shared buffer that the
+ * next call overwrites, so read it before anything awaits.
+ */
+export function joinBody(chunks: readonly Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  let total = 0;
+  for (const chunk of chunks) total += chunk.byteLength;
+  if (total > joinedBody.length) joinedBody = new Uint8Array(Math.max(total, joinedBody.length * 2));
+  let at = 0;
+  for (const chunk of chunks) {
+    joinedBody.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return joinedBody.subarray(0, total);
 }
 
 const textDecoder = new TextDecoder();

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import type { Admission } from './admission.ts';
-import { getBodyText, getDeclaredBodyBytes, readBody } from './batch.ts';
+import { getBodyText, getDeclaredBodyBytes, joinBody, readBody } from './batch.ts';
 import { createClientGoneError, createMalformedJsonError, createNotReadyError, createTooLargeError, createUnsupportedMediaTypeError, createValidationError, type ErrorDetail } from './errors.ts';
 import type { ServedModel } from './model.ts';
 import { getRequestHeader } from './http.ts';
@@ -75,7 +75,8 @@ export function createBatchValidation<Body>({
   let categories = new Set<string>();
 
   /** Decode, or parse and check, the body read: the checked body, or a 400, 413 or 422 with why recorded. */
-  const check = (bytes: Uint8Array, model: ServedModel): Body => {
+  const check = (chunks: readonly Uint8Array[], model: ServedModel): Body => {
+    const bytes = joinBody(chunks);
     const decoded = decodeBody?.(bytes, model);
     if (decoded !== undefined) return decoded;
     let value: unknown;
@@ -123,7 +124,7 @@ export function createBatchValidation<Body>({
       const { declared, reserve } = checkBodyHeaders((name) => getRequestHeader(c, name), maxBodyBytes);
       const release = admission.admit(reserve);
       try {
-        const bytes = await readBody(c.req, maxBodyBytes, declared);
+        const chunks = await readBody(c, maxBodyBytes, declared);
         // Parsing, validating and scoring run in this turn of the event loop only if it has time left.
         const turn = admission.waitForTurn();
         try {
@@ -132,7 +133,7 @@ export function createBatchValidation<Body>({
             // A client that gave up while its request waited is not worth the work.
             if (c.req.raw.signal.aborted) throw createClientGoneError();
           }
-          return await handle(c, check(bytes, model), model);
+          return await handle(c, check(chunks, model), model);
         } finally {
           admission.endWork();
         }

@@ -80,6 +80,19 @@ describe('a hostile or careless client', () => {
     expect(await count5xx()).toEqual([]);
   });
 
+  it('gets 413 once a chunked upload passes the byte limit, and a chunked batch within it is answered', async () => {
+    const chunk = (text: string) => `${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`;
+    const over = await openRaw([head('Transfer-Encoding: chunked\r\nConnection: close\r\n'), ...Array.from({ length: 30 }, () => chunk('x'.repeat(10_000))), '0\r\n\r\n']).answer;
+    expect(over.text).toMatch(/^HTTP\/1\.1 413 /);
+    expect(over.text).toContain(`"message":"The request body exceeds ${MAX_BODY_BYTES} bytes."`);
+    // A body in many chunks is put together before it is decoded: the same answer as in one piece.
+    const pieces = single.match(/.{1,37}/gs)!;
+    const chunked = await openRaw([head('Transfer-Encoding: chunked\r\nConnection: close\r\n'), ...pieces.map(chunk), '0\r\n\r\n']).answer;
+    const whole = await (await fetch(`${server.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: single })).text();
+    expect(chunked.text).toMatch(/^HTTP\/1\.1 200 /);
+    expect(chunked.text.endsWith(whole)).toBe(true);
+  });
+
   it('is not invited to send a body that will be refused (Expect: 100-continue)', async () => {
     const refused = await openRaw([head(`Expect: 100-continue\r\nContent-Length: 50000000\r\nConnection: close\r\n`)]).answer;
     expect(refused.text).toMatch(/^HTTP\/1\.1 413 /);
