@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { HttpBindings } from '@hono/node-server';
 import type { Context } from 'hono';
 import { z } from 'zod';
-import type { InstanceDecoder } from '../lib/model/decode.ts';
+import { isJsonSpace, type InstanceDecoder } from '../lib/model/decode.ts';
 import type { Instance, InstanceCheck } from '../lib/model/signature.ts';
 import { ApiError, createIncompleteBodyError, createTooLargeError } from './errors.ts';
 import type { AppEnv } from './state.ts';
@@ -85,8 +85,6 @@ let decodedCodes = new Float64Array(1024);
 
 const INSTANCES_KEY = new TextEncoder().encode('"instances"');
 
-const isSpace = (byte: number | undefined) => byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
-
 /**
  * Decode `{"instances": [customer, ...]}` straight from the request's bytes into input codes
  * (lib/model/decode.ts), without JSON.parse. Answers undefined for anything outside what the decoder accepts — another
@@ -95,13 +93,13 @@ const isSpace = (byte: number | undefined) => byte === 0x20 || byte === 0x0a || 
  */
 export function decodeBatch(bytes: Uint8Array, { decodeInstance, codeWidth }: BatchDecoder, maxInstances: number): { count: number; codes: Float64Array } | undefined {
   let p = 0;
-  while (isSpace(bytes[p])) p++;
+  while (isJsonSpace(bytes[p])) p++;
   if (bytes[p++] !== 0x7b) return undefined; // {
-  while (isSpace(bytes[p])) p++;
+  while (isJsonSpace(bytes[p])) p++;
   for (let k = 0; k < INSTANCES_KEY.length; k++) if (bytes[p++] !== INSTANCES_KEY[k]) return undefined;
-  while (isSpace(bytes[p])) p++;
+  while (isJsonSpace(bytes[p])) p++;
   if (bytes[p++] !== 0x3a) return undefined; // :
-  while (isSpace(bytes[p])) p++;
+  while (isJsonSpace(bytes[p])) p++;
   if (bytes[p++] !== 0x5b) return undefined; // [
   let count = 0;
   for (;;) {
@@ -111,19 +109,19 @@ export function decodeBatch(bytes: Uint8Array, { decodeInstance, codeWidth }: Ba
       grown.set(decodedCodes);
       decodedCodes = grown;
     }
-    while (isSpace(bytes[p])) p++;
+    while (isJsonSpace(bytes[p])) p++;
     p = decodeInstance(bytes, p, decodedCodes, count * codeWidth);
     if (p < 0) return undefined;
     count++;
-    while (isSpace(bytes[p])) p++;
+    while (isJsonSpace(bytes[p])) p++;
     const byte = bytes[p++];
     if (byte === 0x2c) continue; // ,
     if (byte !== 0x5d) return undefined; // ]
     break;
   }
-  while (isSpace(bytes[p])) p++;
+  while (isJsonSpace(bytes[p])) p++;
   if (bytes[p++] !== 0x7d) return undefined; // }
-  while (isSpace(bytes[p])) p++;
+  while (isJsonSpace(bytes[p])) p++;
   if (p !== bytes.length) return undefined;
   const codes = allocateCodes(count * codeWidth);
   codes.set(decodedCodes.subarray(0, count * codeWidth));

@@ -7,8 +7,8 @@ import { getInputRules, INPUT_KIND, isValidNumber, type Signature } from './sign
  */
 export type InstanceDecoder = (bytes: Uint8Array, position: number, codes: Float64Array, offset: number) => number;
 
-// JSON's insignificant whitespace (RFC 8259, section 2).
-const isSpace = (byte: number | undefined) => byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+/** Whether a byte is JSON's insignificant whitespace (RFC 8259, section 2). */
+export const isJsonSpace = (byte: number | undefined) => byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
 
 /** 10^k for k = 0..22: every one is a double exactly, which the fast path of number reading relies on. */
 const POWERS_OF_TEN = Float64Array.from({ length: 23 }, (_, k) => 10 ** k);
@@ -67,7 +67,7 @@ export function createInstanceDecoder(signature: Signature): InstanceDecoder {
     let input = 0;
     p++;
     for (;;) {
-      while (isSpace(bytes[p])) p++;
+      while (isJsonSpace(bytes[p])) p++;
       // The key: most clients send the inputs in signature order, so the one after the last is tried first.
       let next = match(bytes, p, keys[input]!);
       if (next < 0) {
@@ -78,10 +78,10 @@ export function createInstanceDecoder(signature: Signature): InstanceDecoder {
       seenIn[input] = customer;
       given++;
       p = next;
-      while (isSpace(bytes[p])) p++;
+      while (isJsonSpace(bytes[p])) p++;
       if (bytes[p] !== 0x3a) return -1; // :
       p++;
-      while (isSpace(bytes[p])) p++;
+      while (isJsonSpace(bytes[p])) p++;
       let byte = bytes[p];
       const kind = kinds[input]!;
       if (kind === INPUT_KIND.category) {
@@ -141,7 +141,7 @@ export function createInstanceDecoder(signature: Signature): InstanceDecoder {
         if (!isValidNumber(kind, value, minimums[input]!)) return -1;
         codes[offset + input] = value;
       }
-      while (isSpace(bytes[p])) p++;
+      while (isJsonSpace(bytes[p])) p++;
       byte = bytes[p++];
       input = input + 1 === count ? 0 : input + 1;
       if (byte === 0x2c) continue; // ,
