@@ -1,6 +1,7 @@
 // Where a 1,000-customer /predict goes, stage by stage, in one process without HTTP: decode the body's bytes into
 // input codes (or, for a body the decoder declines, parse it and validate it), score (encode + forest +
-// calibration), record drift and range counts, write the answer. Then
+// calibration), record drift and range counts, write the answer; then one customer per body, decoded against
+// parsed and validated. Then
 // the two measurements behind design choices of the validation path: looking a freshly parsed string up in a Map
 // against comparing it with a category's few values, and a Float64Array of 19 codes with its own buffer against a
 // view on a shared block. CPU time (process.cpuUsage), median and spread over interleaved rounds.
@@ -51,12 +52,30 @@ for (let round = 0; round < ROUNDS + 50; round++) {
 out(`A 1,000-customer /predict by stage, ${model.version}, ${ROUNDS} rounds, Node ${process.version}: CPU ms, median (lowest–highest)`);
 for (const [name, samples] of stages) out(`  ${name.padEnd(40)} ${median(samples).toFixed(3)} (${spread(samples, 3)})`);
 
+let sink = 0;
+// One customer per body, as most clients send: decoding its bytes against the text + parse + validate a declined
+// body costs, 2,000 bodies per sample, the two alternating.
+const singleBodies = customers.slice(0, 100).map((customer) => Buffer.from(JSON.stringify({ instances: [customer] })));
+const single: Record<string, number[]> = { 'decode the bytes': [], 'text + JSON.parse + validate': [] };
+const singleWays: Record<string, (body: Buffer) => unknown> = {
+  'decode the bytes': (body) => decodeBatch(body, model, 1),
+  'text + JSON.parse + validate': (body) => validateBatch(JSON.parse(getBodyText(body)) as unknown, model),
+};
+for (let round = 0; round < ROUNDS; round++) {
+  for (const name of round % 2 === 0 ? Object.keys(singleWays) : Object.keys(singleWays).reverse()) {
+    const started = cpuMicros();
+    for (let i = 0; i < 2000; i++) sink += singleWays[name]!(singleBodies[i % singleBodies.length]!) === undefined ? 1 : 0;
+    if (round >= 20) single[name]!.push((cpuMicros() - started) / 2000);
+  }
+}
+out('\nA one-customer body into input codes: µs per body, median (lowest–highest)');
+for (const [name, samples] of Object.entries(single)) out(`  ${name.padEnd(40)} ${median(samples).toFixed(2)} (${spread(samples, 2)})`);
+
 // A category value from a parsed body is a new string: a Map hashes it before it can look it up.
 const allowed = ['Electronic check', 'Mailed check', 'Bank transfer (automatic)', 'Credit card (automatic)'];
 const map = new Map(allowed.map((value, index) => [value, index]));
 const parsed = () => JSON.parse(JSON.stringify(Array.from({ length: 4000 }, (_, i) => allowed[i % allowed.length]))) as string[];
 const lookups: Record<string, number[]> = { 'Map.get': [], 'comparison with each value': [] };
-let sink = 0;
 for (let round = 0; round < ROUNDS; round++) {
   for (const name of round % 2 === 0 ? ['Map.get', 'comparison with each value'] : ['comparison with each value', 'Map.get']) {
     const strings = parsed();
