@@ -1,5 +1,5 @@
 // Where a /predict request's time goes: builds an unminified bundle (function names intact), runs it
-// under --cpu-prof pinned to core 0 while wrk (core 1) sends single-customer requests, then prints the
+// with the image's Node flags under --cpu-prof, pinned to core 0 while wrk (core 1) sends single-customer requests, then prints the
 // CPU time of the busy samples by source module and by a few functions of interest, inclusive.
 // Run: npm run bench:profile [-- --seconds S] [-- --instances 1000 (a batch of the data set's first customers)]
 import { spawn, spawnSync } from 'node:child_process';
@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { readDataset } from '../training/dataset.ts';
+import { SERVER_NODE_FLAGS } from './spawn.ts';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, instances: { type: 'string', default: '1' } } });
 const PORT = 18_900;
@@ -49,7 +50,7 @@ await build({
 await writeFile(join(dir, 'body.lua'), `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = [==[${BODY}]==]\n`);
 
 const logFd = (await import('node:fs')).openSync(join(dir, 'server.log'), 'a');
-const server = spawn('taskset', ['-c', '0', process.execPath, '--cpu-prof', `--cpu-prof-dir=${dir}`, bundle], {
+const server = spawn('taskset', ['-c', '0', process.execPath, ...SERVER_NODE_FLAGS, '--cpu-prof', `--cpu-prof-dir=${dir}`, bundle], {
   env: { PATH: process.env.PATH ?? '', PORT: String(PORT) },
   stdio: ['ignore', logFd, logFd],
 });
