@@ -231,15 +231,15 @@ if [[ "$heap_default" == --max-old-space-size=128 && "$heap_gi" == --max-old-spa
 else
   report FAIL "heap cap is half the memory limit" "256Mi: '$heap_default', 1Gi: '$heap_gi'"
 fi
-# The initial old space follows it: half the cap, passed before the image's entry file.
+# The initial old space follows it: 3/8 of the cap, passed before the image's entry file.
 initial_of() { render "$@" | grep -A2 '^ *args:$' | sed -n 's/^ *- "\(--initial-old-space-size=[0-9]*\)"$/\1/p' | head -n 1; }
 initial_default="$(initial_of)"
 initial_gi="$(initial_of --set resources.limits.memory=1Gi)"
 main_arg="$(render | grep -A1 -e '- "--initial-old-space-size=' | sed -n '2p' | tr -d ' ')"
-if [[ "$initial_default" == --initial-old-space-size=64 && "$initial_gi" == --initial-old-space-size=256 && "$main_arg" == -dist/main.cjs ]]; then
-  report ok "initial old space is half the heap cap" "256Mi: $initial_default, 1Gi: $initial_gi, then dist/main.cjs"
+if [[ "$initial_default" == --initial-old-space-size=48 && "$initial_gi" == --initial-old-space-size=192 && "$main_arg" == -dist/main.cjs ]]; then
+  report ok "initial old space is 3/8 of the heap cap" "256Mi: $initial_default, 1Gi: $initial_gi, then dist/main.cjs"
 else
-  report FAIL "initial old space is half the heap cap" "256Mi: '$initial_default', 1Gi: '$initial_gi', entry '$main_arg'"
+  report FAIL "initial old space is 3/8 of the heap cap" "256Mi: '$initial_default', 1Gi: '$initial_gi', entry '$main_arg'"
 fi
 refuse "an unpinned oci:// registry" "is remote: pin the version" --set model.registry=oci://ghcr.io/owner/models
 refuse "an unpinned https:// registry" "is remote: pin the version" --set model.registry=https://models.example.com/registry

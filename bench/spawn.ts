@@ -6,7 +6,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /** The Node flags the image starts the server with under the chart's default 256 Mi limit (Dockerfile ENTRYPOINT, CMD and NODE_OPTIONS). */
-export const SERVER_NODE_FLAGS = ['--max-semi-space-size=8', '--initial-old-space-size=64', '--max-old-space-size=128'];
+export const SERVER_NODE_FLAGS = ['--max-semi-space-size=8', '--initial-old-space-size=48', '--max-old-space-size=128'];
 /** How long a server may take from spawn to logging that it is ready. */
 const READY_TIMEOUT_MS = 30_000;
 /** How long a server may drain after SIGTERM before it is killed. */
