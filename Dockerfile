@@ -51,6 +51,6 @@ EXPOSE 8080
 # batch load near 150 MiB instead of ~260 MiB. A 48 MiB initial old space (3/8 of the heap cap; the chart
 # passes 3/16 of its memory limit) stops V8 from marking the old generation without pause under
 # 1,000-customer batches: 710 full collections a minute before, 5 after, ~0.75x the CPU per batch, for
-# ~45 ms more cold start (README, decision log).
+# 20-45 ms more cold start (README, decision log).
 ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=8"]
 CMD ["--initial-old-space-size=48", "dist/main.cjs"]
