@@ -311,7 +311,13 @@ async function main(): Promise<void> {
   const limitsVsPeer = hasPeer
     ? Object.fromEntries(servers.filter((spec) => spec.id === 'bare' || spec.id === 'floor').map((spec) => [spec.id, spreadOf(ratiosTo('fastapi', spec.id, requestsPerSecond))]))
     : undefined;
+  // The same ratios for the framework floor: how much of a target the stack itself takes in the same rounds.
+  const hasFloor = servers.some((spec) => spec.id === 'floor');
+  const floorVsBare = hasFloor ? Object.fromEntries(METRICS.map((metric) => [metric.key, spreadOf(ratiosTo('bare', 'floor', metric))])) : undefined;
   const ratioRows = METRICS.map((metric) => `| ${metric.label}, ÷ bare | ${fmtSpread(serviceVsBare[metric.key]!, 2, '×')} |`);
+  if (floorVsBare !== undefined) {
+    for (const metric of METRICS) ratioRows.push(`| the framework floor's ${metric.label}, ÷ bare (for comparison) | ${fmtSpread(floorVsBare[metric.key]!, 2, '×')} |`);
+  }
   ratioRows.push(`| cold start, ÷ bare | ${fmtSpread(coldVsBare, 2, '×')} |`);
   ratioRows.push(`| RSS after every load, ÷ bare | ${rssVsBare.toFixed(2)}× |`);
   if (serviceVsPeer !== undefined) ratioRows.push(`| single-customer requests/s, ÷ FastAPI | ${fmtSpread(serviceVsPeer, 1, '×')} |`);
@@ -374,6 +380,7 @@ async function main(): Promise<void> {
         coldVsBare,
         serviceVsPeer,
         limitsVsPeer,
+        floorVsBare,
         serviceVsVariants,
         targets,
       },
