@@ -26,7 +26,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readDataset } from '../training/dataset.ts';
-import { SERVER_NODE_FLAGS, readCpuSeconds, readRssBytes } from './spawn.ts';
+import { SERVER_NODE_FLAGS, readCpuSeconds, readRssBytes, withServerFlags } from './spawn.ts';
 
 const { values: options } = parseArgs({
   options: {
@@ -75,9 +75,6 @@ const SERVERS: ServerSpec[] = [
   { id: 'service', label: 'this service (dist/main.cjs)', command: () => [node, ...SERVER_NODE_FLAGS, 'dist/main.cjs'], env: { LOG_LEVEL: 'info' } },
   { id: 'fastapi', label: 'FastAPI + scikit-learn (peer)', command: (port) => ['bench/fastapi/run.sh', String(port)], env: {} },
 ];
-/** The image's Node flags with `flags` in place of those of the same name. */
-const withFlags = (flags: string[]) => [...SERVER_NODE_FLAGS.filter((flag) => !flags.some((other) => other.split('=')[0] === flag.split('=')[0])), ...flags];
-
 /** The service with other settings, measured beside it: another model version, access-log policy, build or Node flags. */
 const VARIANTS: { label: string; env: Record<string, string>; dist?: string; flags?: string[] }[] = [
   ...(options['also-version'] === undefined ? [] : [{ label: `serving ${options['also-version']}`, env: { MODEL_VERSION: options['also-version'] } }]),
@@ -93,7 +90,7 @@ const VARIANTS: { label: string; env: Record<string, string>; dist?: string; fla
 SERVERS.splice(3, 0, ...VARIANTS.map(({ label, env, dist = 'dist', flags = [] }, i) => ({
   id: `variant-${i}`,
   label: `this service ${label}`,
-  command: () => [node, ...withFlags(flags), join(dist, 'main.cjs')],
+  command: () => [node, ...withServerFlags(flags), join(dist, 'main.cjs')],
   env: { LOG_LEVEL: 'info', ...env },
 })));
 

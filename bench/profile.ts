@@ -1,7 +1,9 @@
-// Where a /predict request's time goes: builds an unminified bundle (function names intact), runs it
-// with the image's Node flags under --cpu-prof, pinned to core 0 while wrk (core 1) sends single-customer requests, then prints the
-// CPU time of the busy samples by source module and by a few functions of interest, inclusive.
+// Where a /predict request's time goes: builds an unminified bundle (function names intact), runs it with the
+// image's Node flags under --cpu-prof and --trace-gc, pinned to core 0 while wrk (core 1) sends single-customer
+// requests, then prints the CPU time of the busy samples by source module and by a few functions of interest,
+// inclusive, and how many collections of each kind ran.
 // Run: npm run bench:profile [-- --seconds S] [-- --instances 1000 (a batch of the data set's first customers)]
+//                            [-- --flags=--initial-old-space-size=0 (in place of the image's flag of that name)]
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
@@ -10,9 +12,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { readDataset } from '../training/dataset.ts';
-import { SERVER_NODE_FLAGS } from './spawn.ts';
+import { withServerFlags } from './spawn.ts';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, instances: { type: 'string', default: '1' } } });
+const { values } = parseArgs({
+  options: { seconds: { type: 'string', default: '5' }, instances: { type: 'string', default: '1' }, flags: { type: 'string', multiple: true, default: [] } },
+});
 const PORT = 18_900;
 const INSTANCES = Number(values.instances);
 const SINGLE = JSON.stringify({
@@ -50,7 +54,7 @@ await build({
 await writeFile(join(dir, 'body.lua'), `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = [==[${BODY}]==]\n`);
 
 const logFd = (await import('node:fs')).openSync(join(dir, 'server.log'), 'a');
-const server = spawn('taskset', ['-c', '0', process.execPath, ...SERVER_NODE_FLAGS, '--cpu-prof', `--cpu-prof-dir=${dir}`, bundle], {
+const server = spawn('taskset', ['-c', '0', process.execPath, ...withServerFlags(values.flags), '--trace-gc', '--cpu-prof', `--cpu-prof-dir=${dir}`, bundle], {
   env: { PATH: process.env.PATH ?? '', PORT: String(PORT) },
   stdio: ['ignore', logFd, logFd],
 });
@@ -113,3 +117,7 @@ out('\nself time by source, per request:');
 for (const [source, time] of [...bySource].sort((a, b) => b[1] - a[1]).slice(0, 15)) out(`  ${microseconds(time)}  ${source}`);
 out('\ninclusive time of request-path stages, per request:');
 for (const [name, time] of inclusive) out(`  ${microseconds(time)}  ${name}`);
+// --trace-gc lines in the server's log, from start to exit (the load is most of them).
+const log = await readFile(join(dir, 'server.log'), 'utf8');
+const collections = (kind: string) => log.split('\n').filter((line) => line.includes(`: ${kind} `)).length;
+out(`\ncollections while it ran: ${collections('Mark-Compact')} mark-compact, ${collections('Scavenge')} scavenge, over ${requests.toFixed(0)} requests (${withServerFlags(values.flags).join(' ')})`);

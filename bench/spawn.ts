@@ -7,6 +7,11 @@ import { dirname } from 'node:path';
 
 /** The Node flags the image starts the server with under the chart's default 256 Mi limit (Dockerfile ENTRYPOINT, CMD and NODE_OPTIONS). */
 export const SERVER_NODE_FLAGS = ['--max-semi-space-size=8', '--initial-old-space-size=48', '--max-old-space-size=128'];
+/** The image's Node flags with `flags` in place of those of the same name (`--initial-old-space-size=0` is V8's default). */
+export const withServerFlags = (flags: readonly string[]): string[] => [
+  ...SERVER_NODE_FLAGS.filter((flag) => !flags.some((other) => other.split('=')[0] === flag.split('=')[0])),
+  ...flags,
+];
 /** How long a server may take from spawn to logging that it is ready. */
 const READY_TIMEOUT_MS = 30_000;
 /** How long a server may drain after SIGTERM before it is killed. */
